@@ -1,0 +1,1 @@
+//! TTY hardware profiles.

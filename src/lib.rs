@@ -1,0 +1,30 @@
+//! relaygate: a gateway between text telephones (TTYs) and a contact
+//! center's voice agent queue.
+//!
+//! # Design
+//!
+//! The crate follows a sans-IO split. The protocol and signal-processing
+//! parts are plain state machines: samples, bytes, text and time go in,
+//! output and events come out. They never read the clock, never touch a
+//! file or socket, and never import tokio:
+//!
+//! - [`modem`]: Baudot FSK modulator and demodulator over caller-owned
+//!   sample buffers, and a half-duplex session that blanks its own echo.
+//! - [`text`]: Baudot character tables and shift handling.
+//! - [`audio`]: WAV parsing and writing, G.711 companding.
+//! - [`device`]: TTY hardware profiles (`devices/*.toml`).
+//!
+//! I/O lives only at the edges: the command-line interface in `main.rs`
+//! and `cli.rs` reads files and writes stdout.
+//!
+//! ```text
+//!   WAV/G.711 -> audio -> modem::Demodulator -> text::Decoder -> text
+//!   text -> text::Encoder -> modem::Modulator -> audio -> WAV
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod audio;
+pub mod device;
+pub mod modem;
+pub mod text;

@@ -1,0 +1,6 @@
+//! Text handling for TTYs: Baudot character tables and the shift state
+//! of a 5-bit line.
+//!
+//! Pure code: characters and 5-bit codes in and out, no audio, no time.
+
+pub mod baudot;
