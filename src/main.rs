@@ -1,1 +1,10 @@
-fn main() {}
+//! The `relaygate` command. Parsing and error reporting live in `cli`;
+//! this file only maps the outcome to an exit status.
+
+mod cli;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    cli::main()
+}

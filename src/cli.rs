@@ -1,0 +1,305 @@
+//! Command-line interface: argument parsing, file and terminal I/O, and
+//! the mapping of errors to one-line messages and exit statuses.
+//!
+//! Everything that decides anything lives in the library; this module
+//! only moves bytes between files, stdin/stdout and the library's state
+//! machines. Exit status 2 means the input was unusable, 1 any other
+//! failure.
+
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, anyhow};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use relaygate::audio::wav::{self, WavReader};
+use relaygate::device::{self, DeviceProfile};
+use relaygate::modem::{BaudMode, Demodulator, LineParams, Modulator};
+use relaygate::text::baudot::{Decoder, Encoder, Table};
+
+/// relaygate: a gateway between text telephones (TTYs) and voice calls.
+#[derive(Debug, Parser)]
+#[command(name = "relaygate", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Baudot TTY tones: decode a recording to text, or text to tones.
+    #[command(subcommand)]
+    Tty(TtyCommand),
+    /// List the built-in TTY device profiles, or check a profile file.
+    Devices(DevicesArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum TtyCommand {
+    /// Decode Baudot tones in a WAV file; prints the text on stdout.
+    Decode(DecodeArgs),
+    /// Encode text from stdin as Baudot tones into a WAV file.
+    Encode(EncodeArgs),
+}
+
+#[derive(Debug, Args)]
+struct DecodeArgs {
+    /// WAV file: 16-bit PCM, mu-law or A-law, mono, 8000/16000/44100/48000 Hz.
+    #[arg(long)]
+    input: PathBuf,
+    /// Sender's baud rate: `auto` (42 to 50), `45.45` or `50`.
+    #[arg(long, default_value = "auto", value_parser = parse_baud_mode)]
+    baud: BaudMode,
+    /// Character table of the sending TTY.
+    #[arg(long, value_enum, default_value_t = TableArg::Us)]
+    table: TableArg,
+    /// Keep figures after a space (for senders that never resend FIGS).
+    #[arg(long)]
+    no_unshift_on_space: bool,
+}
+
+#[derive(Debug, Args)]
+struct EncodeArgs {
+    /// WAV file to write (16-bit PCM, mono).
+    #[arg(long)]
+    output: PathBuf,
+    /// Sample rate of the output.
+    #[arg(long, default_value_t = 8000, value_parser = parse_rate)]
+    sample_rate: u32,
+    /// Baud rate: `45.45` (US) or `50` (Europe).
+    #[arg(long, default_value = "45.45", value_parser = parse_baud)]
+    baud: f64,
+    /// Character table of the receiving TTY.
+    #[arg(long, value_enum, default_value_t = TableArg::Us)]
+    table: TableArg,
+    /// Stop bits per character: 1, 1.5 or 2. The default, 2, is read by
+    /// every receiver (minimodem's TDD mode needs it); 1.5 is 6 % faster.
+    #[arg(long, default_value_t = 2.0, value_parser = parse_stop_bits)]
+    stop_bits: f64,
+}
+
+#[derive(Debug, Args)]
+struct DevicesArgs {
+    /// A profile file to load and validate instead of listing the built-ins.
+    #[arg(long)]
+    check: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum TableArg {
+    /// US TTY (TIA-825-A).
+    Us,
+    /// ITU-T ITA2 (Europe).
+    Ita2,
+}
+
+impl From<TableArg> for Table {
+    fn from(t: TableArg) -> Table {
+        match t {
+            TableArg::Us => Table::Us,
+            TableArg::Ita2 => Table::Ita2,
+        }
+    }
+}
+
+/// An error caused by what the user gave us: exit status 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct BadInput(String);
+
+fn bad(msg: impl Into<String>) -> anyhow::Error {
+    anyhow!(BadInput(msg.into()))
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let status = if e.downcast_ref::<BadInput>().is_some() {
+                2
+            } else {
+                1
+            };
+            eprintln!("relaygate: {e:#}");
+            ExitCode::from(status)
+        }
+    }
+}
+
+fn init_tracing() {
+    // Diagnostics go to stderr and default to warnings only: stdout is
+    // reserved for command output that other tools parse.
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RELAYGATE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(io::stderr)
+        .try_init();
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Tty(TtyCommand::Decode(a)) => tty_decode(&a),
+        Command::Tty(TtyCommand::Encode(a)) => tty_encode(&a),
+        Command::Devices(a) => devices(&a),
+    }
+}
+
+fn tty_decode(args: &DecodeArgs) -> Result<()> {
+    let file = File::open(&args.input)
+        .map_err(|e| bad(format!("cannot open {}: {e}", args.input.display())))?;
+    let mut reader = WavReader::new(BufReader::new(file))
+        .map_err(|e| bad(format!("{}: {e}", args.input.display())))?;
+    let spec = reader.spec();
+    if ![8000, 16000, 44100, 48000].contains(&spec.sample_rate) {
+        return Err(bad(format!(
+            "{}: sample rate {} Hz is not supported (use 8000, 16000, 44100 or 48000)",
+            args.input.display(),
+            spec.sample_rate
+        )));
+    }
+    let mut demod = Demodulator::new(spec.sample_rate, args.baud);
+    let mut decoder = Decoder::new(args.table.into(), !args.no_unshift_on_space);
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let mut buf = vec![0i16; 4096];
+    let mut frames = Vec::new();
+    let mut total = 0usize;
+    loop {
+        let n = reader
+            .read(&mut buf)
+            .map_err(|e| bad(format!("{}: {e}", args.input.display())))?;
+        if n == 0 {
+            break;
+        }
+        total += n;
+        demod.push(&buf[..n], &mut frames);
+        print_frames(&mut decoder, &mut frames, &mut out)?;
+    }
+    if total == 0 {
+        return Err(bad(format!(
+            "{}: {}",
+            args.input.display(),
+            wav::WavError::Empty
+        )));
+    }
+    demod.flush(&mut frames);
+    print_frames(&mut decoder, &mut frames, &mut out)?;
+    out.flush()?;
+    tracing::info!(samples = total, "decode finished");
+    Ok(())
+}
+
+fn print_frames(
+    decoder: &mut Decoder,
+    frames: &mut Vec<relaygate::modem::RxFrame>,
+    out: &mut impl Write,
+) -> Result<()> {
+    let mut text = String::new();
+    for f in frames.drain(..) {
+        if let Some(c) = decoder.push_code(f.code) {
+            text.push(c);
+        }
+    }
+    out.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+fn tty_encode(args: &EncodeArgs) -> Result<()> {
+    let mut text = String::new();
+    io::stdin()
+        .read_to_string(&mut text)
+        .map_err(|e| bad(format!("stdin is not readable text: {e}")))?;
+    let mut encoder = Encoder::new(args.table.into());
+    let (codes, unsendable) = encoder.encode(&text);
+    for u in &unsendable {
+        eprintln!("relaygate: not sent: {u}");
+    }
+    let params = LineParams {
+        baud: args.baud,
+        stop_bits: args.stop_bits,
+        ..LineParams::default()
+    };
+    let mut modulator = Modulator::new(params, args.sample_rate);
+    modulator.push_codes(&codes);
+    let mut samples = Vec::new();
+    let mut block = vec![0i16; 4096];
+    loop {
+        let n = modulator.fill(&mut block);
+        samples.extend_from_slice(&block[..n]);
+        if n < block.len() {
+            break;
+        }
+    }
+    write_wav(&args.output, args.sample_rate, &samples)
+}
+
+fn write_wav(path: &Path, rate: u32, samples: &[i16]) -> Result<()> {
+    let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let mut w = BufWriter::new(file);
+    wav::write_pcm16(&mut w, rate, samples)
+        .and_then(|()| w.flush())
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn devices(args: &DevicesArgs) -> Result<()> {
+    if let Some(path) = &args.check {
+        let p = device::load(path).map_err(|e| bad(format!("{}: {e}", path.display())))?;
+        println!("{}: ok ({})", p.name, describe(&p));
+        return Ok(());
+    }
+    for name in device::builtin_names() {
+        if let Some(p) = device::builtin(name) {
+            println!("{:<12} {}", p.name, describe(&p));
+        }
+    }
+    Ok(())
+}
+
+fn describe(p: &DeviceProfile) -> String {
+    format!(
+        "{} baud, {} stop bits, {} table, unshift-on-space {}{}{}",
+        p.baud,
+        p.stop_bits,
+        p.table,
+        if p.unshift_on_space { "on" } else { "off" },
+        if p.description.is_empty() { "" } else { ": " },
+        p.description
+    )
+}
+
+fn parse_baud_mode(s: &str) -> Result<BaudMode, String> {
+    if s.eq_ignore_ascii_case("auto") {
+        return Ok(BaudMode::Auto);
+    }
+    parse_baud(s).map(BaudMode::Fixed)
+}
+
+fn parse_baud(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(b) if (40.0..=110.0).contains(&b) => Ok(b),
+        _ => Err(format!(
+            "'{s}' is not a Baudot baud rate: use 45.45 (US), 50 (Europe) or another value from 40 to 110"
+        )),
+    }
+}
+
+fn parse_rate(s: &str) -> Result<u32, String> {
+    match s.parse::<u32>() {
+        Ok(r) if [8000, 16000, 44100, 48000].contains(&r) => Ok(r),
+        _ => Err(format!(
+            "'{s}' is not supported: use 8000, 16000, 44100 or 48000"
+        )),
+    }
+}
+
+fn parse_stop_bits(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(b) if [1.0, 1.5, 2.0].contains(&b) => Ok(b),
+        _ => Err(format!("'{s}' stop bits: use 1, 1.5 or 2")),
+    }
+}
