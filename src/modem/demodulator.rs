@@ -61,6 +61,8 @@ const MIN_TONE_SHARE: f32 = 0.06;
 const MIN_FRAME_EDGE: f32 = 0.3;
 /// Least decisiveness of every bit in the first frame of a burst.
 const MIN_FIRST_BIT: f32 = 0.5;
+/// Score head start of a frame where a steady sender's next one is due.
+const CONTINUATION_BONUS: f32 = 0.5;
 /// Quiet time after which the receiver forgets the sender, in seconds.
 const UNLOCK_SECONDS: f64 = 1.5;
 
@@ -82,6 +84,10 @@ struct Lock {
     space_bin: usize,
     /// Step of the last accepted stop bit.
     last: u64,
+    /// Start step of the last accepted frame.
+    start: u64,
+    /// Start-to-start distance of back-to-back frames, in steps.
+    period: f64,
 }
 
 /// A streaming Baudot demodulator for one line.
@@ -226,10 +232,7 @@ impl Demodulator {
 
     fn record(&mut self, en: Energies) {
         let (mark, space) = match self.lock {
-            Some(l) => (
-                max_near(&en.e[..STEPS], l.mark_bin),
-                max_near(&en.e[STEPS..], l.space_bin),
-            ),
+            Some(l) => (en.e[l.mark_bin], en.e[STEPS + l.space_bin]),
             None => (max_of(&en.e[..STEPS]), max_of(&en.e[STEPS..])),
         };
         let step = Step {
@@ -307,8 +310,8 @@ impl Demodulator {
     }
 
     /// Step whose window is centred on bit `i` of a frame starting at `s`.
-    fn centre(&self, s: i64, bit: f64, i: usize) -> i64 {
-        s + ((i as f64 + 0.5) * bit + self.win as f64 / 2.0).round() as i64 - 1
+    fn centre(&self, s: i64, bit: f64, i: i32) -> i64 {
+        s + ((f64::from(i) + 0.5) * bit + self.win as f64 / 2.0).round() as i64 - 1
     }
 
     /// Finds the best-fitting frame around a start-bit trigger at `t`.
@@ -316,27 +319,37 @@ impl Demodulator {
         let win = self.win as i64;
         let t = t as i64;
         let lo = (t - win / 2 - win / 8).max(self.earliest as i64);
-        let hi = t + win / 8;
+        // A trigger can come early when noise tips a mark window towards
+        // space, so the search also reaches half a bit past it.
+        let hi = t + win / 2;
         let newest = self.steps as i64 - 1;
         let mut best: Option<(f32, i64, f64)> = None;
+        fn consider(best: &mut Option<(f32, i64, f64)>, score: Option<f32>, s: i64, bit: f64) {
+            if let Some(score) = score {
+                if best.is_none_or(|(b, _, _)| score > b) {
+                    *best = Some((score, s, bit));
+                }
+            }
+        }
         for bit in self.bit_candidates() {
             for s in lo..=hi {
-                let last = self.centre(s, bit, 6);
-                if last > newest || s < 0 {
-                    continue;
+                consider(&mut best, self.score(s, bit, newest), s, bit);
+            }
+        }
+        // A sender typing steadily starts each character one period after
+        // the last; in noise that prediction beats any search, so a frame
+        // there gets a head start.
+        let predicted = self.lock.map(|l| (l.start as f64 + l.period, l.bit));
+        let mut continues = false;
+        if let Some((p, bit)) = predicted {
+            let p = p.round() as i64;
+            if p >= lo - win / 4 && p <= hi {
+                let before = best;
+                for s in p - 2..=p + 2 {
+                    let score = self.score(s, bit, newest).map(|v| v + CONTINUATION_BONUS);
+                    consider(&mut best, score, s, bit);
                 }
-                let mut score = 0.0;
-                for i in 0..7 {
-                    let d = self.at(self.centre(s, bit, i) as u64).d;
-                    score += match i {
-                        0 => -d,
-                        6 => d,
-                        _ => d.abs(),
-                    };
-                }
-                if best.is_none_or(|(b, _, _)| score > b) {
-                    best = Some((score, s, bit));
-                }
+                continues = best.map(|b| b.1) != before.map(|b| b.1);
             }
         }
         let (_, s, bit) = best?;
@@ -349,7 +362,12 @@ impl Demodulator {
         if share < MIN_TONE_SHARE {
             return None;
         }
-        if self.lock.is_none() && !self.plausible_first_frame(&steps) {
+        // A start bit that follows mark tone is how a TTY keys; anything
+        // else (first character without lead-in, or after silence) must
+        // pass the stricter test that speech and noise fail.
+        let pre = self.at(self.centre(s, bit, -1) as u64);
+        let after_mark = pre.d > MIN_FRAME_EDGE && pre.f >= MIN_TONE_SHARE;
+        if !after_mark && !continues && !self.plausible_first_frame(&steps) {
             return None;
         }
         let mut code = 0u8;
@@ -358,8 +376,8 @@ impl Demodulator {
                 code |= 1 << i;
             }
         }
-        self.track(&steps, bit, centres[6]);
         let s = s as u64;
+        self.track(&steps, bit, s, centres[6]);
         self.earliest = s + (6.8 * bit) as u64;
         self.scan = s + (6.5 * bit + self.win as f64 / 2.0) as u64;
         Some(RxFrame {
@@ -367,6 +385,29 @@ impl Demodulator {
             sample: s * self.frontend.decimation() as u64,
             baud: self.rate / bit,
         })
+    }
+
+    /// How decisively a frame starting at `s` with bits `bit` steps long
+    /// reads: the start bit as space, the stop bit and the half bit before
+    /// the start as mark, the data bits as either. None when the frame
+    /// runs past the newest step.
+    fn score(&self, s: i64, bit: f64, newest: i64) -> Option<f32> {
+        if self.centre(s, bit, 6) > newest || self.centre(s, bit, -1) < 0 {
+            return None;
+        }
+        // Before the start: the previous stop bit or lead-in (mark), or
+        // silence, which says nothing.
+        let pre = self.at(self.centre(s, bit, -1) as u64);
+        let mut score = if pre.f >= MIN_TONE_SHARE { pre.d } else { 0.0 };
+        for i in 0..7 {
+            let d = self.at(self.centre(s, bit, i) as u64).d;
+            score += match i {
+                0 => -d,
+                6 => d,
+                _ => d.abs(),
+            };
+        }
+        Some(score)
     }
 
     /// The stricter test for a frame with no sender locked: every bit
@@ -395,7 +436,7 @@ impl Demodulator {
     }
 
     /// Follows the sender's baud and tone frequencies.
-    fn track(&mut self, steps: &[Step], bit: f64, stop: u64) {
+    fn track(&mut self, steps: &[Step], bit: f64, start: u64, stop: u64) {
         for v in self.afc_mark.iter_mut().chain(self.afc_space.iter_mut()) {
             *v *= 0.8;
         }
@@ -410,12 +451,24 @@ impl Demodulator {
                 *a += v / norm;
             }
         }
-        let bit = match self.lock {
-            Some(l) => 0.8 * l.bit + 0.2 * bit,
-            None => bit,
+        let (bit, period) = match self.lock {
+            Some(l) => {
+                let gap = (start - l.start) as f64;
+                // Only back-to-back frames say how long the sender's stop
+                // bits are; a pause says nothing about it.
+                let period = if gap < l.period + 0.75 * l.bit {
+                    0.7 * l.period + 0.3 * gap
+                } else {
+                    l.period
+                };
+                (0.8 * l.bit + 0.2 * bit, period)
+            }
+            None => (bit, 7.5 * bit),
         };
         self.lock = Some(Lock {
             bit,
+            start,
+            period,
             mark_bin: argmax(&self.afc_mark),
             space_bin: argmax(&self.afc_space),
             last: stop,
@@ -431,12 +484,6 @@ impl Demodulator {
 
 fn max_of(v: &[f32]) -> f32 {
     v.iter().copied().fold(0.0, f32::max)
-}
-
-fn max_near(v: &[f32], i: usize) -> f32 {
-    let lo = i.saturating_sub(1);
-    let hi = (i + 2).min(v.len());
-    max_of(&v[lo..hi])
 }
 
 fn argmax(v: &[f32]) -> usize {

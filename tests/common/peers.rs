@@ -1,0 +1,346 @@
+//! Real TTY peers for interop tests, run as subprocesses over temp files:
+//!
+//! - `minimodem` (apt package `minimodem`);
+//! - `tests/peers/spandsp_v18.c`, a small driver over libspandsp's V.18
+//!   modem (apt package `libspandsp-dev`), compiled on first use;
+//! - the built `relaygate` binary, through its `tty decode|encode` contract.
+//!
+//! A missing tool fails the test with a message naming the package to
+//! install; nothing here ever skips.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::SystemTime;
+
+use relaygate::audio::wav::{read_all, write_pcm16};
+
+/// libspandsp's modems run at the telephone rate only.
+pub const SPANDSP_RATE: u32 = 8000;
+
+const MINIMODEM_HINT: &str = "is minimodem installed? (apt-get install minimodem)";
+const SPANDSP_HINT: &str = "is libspandsp-dev installed? (apt-get install libspandsp-dev)";
+const RELAYGATE_HINT: &str = "the relaygate binary itself failed";
+
+/// Options for [`minimodem_tx`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MinimodemTx {
+    pub sample_rate: u32,
+    pub baud: f64,
+    pub stop_bits: f64,
+    pub mark: f64,
+    pub space: f64,
+}
+
+impl Default for MinimodemTx {
+    /// A US TTY: 45.45 baud, 1.5 stop bits, mark 1400 Hz, space 1800 Hz.
+    fn default() -> Self {
+        Self {
+            sample_rate: 8000,
+            baud: 45.45,
+            stop_bits: 1.5,
+            mark: 1400.0,
+            space: 1800.0,
+        }
+    }
+}
+
+/// The shared test conversation, exactly as stored.
+///
+/// It only uses characters both peers carry both ways: A-Z, 0-9, space,
+/// LF and `- $ ' ! ( ) " / : ? , .`. And no space ever follows a figures
+/// character: minimodem's transmitter assumes the receiver unshifts on
+/// space and spandsp's assumes it does not, so such text would have no
+/// single right decoding. Figures end at a line end or run into letters
+/// ("14TH", "5:30PM"), as TTY users tend to type anyway.
+pub fn dialogue() -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/dialogue.txt");
+    fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+/// Path to the compiled spandsp driver, building it when the source is
+/// newer than the binary (or the binary is missing).
+pub fn spandsp_peer() -> PathBuf {
+    static PEER: OnceLock<PathBuf> = OnceLock::new();
+    PEER.get_or_init(build_spandsp_peer).clone()
+}
+
+fn build_spandsp_peer() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let src = root.join("tests/peers/spandsp_v18.c");
+    let dir = root.join("target/peers");
+    let bin = dir.join("spandsp_v18");
+    if let (Some(built), Some(source)) = (mtime(&bin), mtime(&src))
+        && built >= source
+    {
+        return bin;
+    }
+    fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
+    // Other test binaries may build at the same time: each compiles to its
+    // own name and renames, so nobody ever runs a half-written file.
+    let tmp = dir.join(format!(
+        "spandsp_v18.{}.{}.tmp",
+        std::process::id(),
+        next_id()
+    ));
+    let out = Command::new("cc")
+        .args(["-O2", "-Wall", "-o"])
+        .arg(&tmp)
+        .arg(&src)
+        .args(["-lspandsp", "-lm"])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run the C compiler `cc`: {e} (apt-get install gcc)"));
+    if !out.status.success() {
+        let _ = fs::remove_file(&tmp);
+        panic!(
+            "compiling {} failed; {SPANDSP_HINT}\n{}",
+            src.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    fs::rename(&tmp, &bin).unwrap_or_else(|e| panic!("installing {}: {e}", bin.display()));
+    bin
+}
+
+/// spandsp transmits `text` (V.18 Annex A) at 45.45 or 50 baud; 8 kHz
+/// samples, from the first bit to the end of the last stop bit.
+pub fn spandsp_tx(text: &str, baud50: bool) -> Vec<i16> {
+    let raw = TempFile::new("tx.raw");
+    run(
+        Command::new(spandsp_peer())
+            .args(["tx", spandsp_rate(baud50)])
+            .arg(raw.path()),
+        Some(text.as_bytes()),
+        SPANDSP_HINT,
+    );
+    let bytes = fs::read(raw.path()).unwrap_or_else(|e| panic!("reading spandsp output: {e}"));
+    bytes
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect()
+}
+
+/// What spandsp's receiver makes of 8 kHz `samples`.
+pub fn spandsp_rx(samples: &[i16], baud50: bool) -> String {
+    let raw = TempFile::new("rx.raw");
+    let bytes: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
+    fs::write(raw.path(), bytes).unwrap_or_else(|e| panic!("writing spandsp input: {e}"));
+    let out = run(
+        Command::new(spandsp_peer())
+            .args(["rx", spandsp_rate(baud50)])
+            .arg(raw.path()),
+        None,
+        SPANDSP_HINT,
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn spandsp_rate(baud50: bool) -> &'static str {
+    if baud50 { "50" } else { "45" }
+}
+
+/// minimodem transmits `text` as Baudot; mono samples at `opts.sample_rate`.
+pub fn minimodem_tx(text: &str, opts: &MinimodemTx) -> Vec<i16> {
+    let wav = TempFile::new("tx.wav");
+    run(
+        Command::new("minimodem")
+            .arg("--tx")
+            .arg(opts.baud.to_string())
+            .arg("--baudot")
+            .arg("--stopbits")
+            .arg(opts.stop_bits.to_string())
+            .arg("-M")
+            .arg(opts.mark.to_string())
+            .arg("-S")
+            .arg(opts.space.to_string())
+            .arg("-R")
+            .arg(opts.sample_rate.to_string())
+            .arg("-f")
+            .arg(wav.path()),
+        Some(text.as_bytes()),
+        MINIMODEM_HINT,
+    );
+    let (rate, samples) = read_wav(wav.path());
+    assert_eq!(
+        rate, opts.sample_rate,
+        "minimodem wrote the wrong sample rate"
+    );
+    samples
+}
+
+/// What `minimodem --rx tdd` prints for `samples`; `stop_bits` overrides
+/// the mode's own 2.0.
+pub fn minimodem_rx(samples: &[i16], sample_rate: u32, stop_bits: Option<f64>) -> String {
+    let wav = TempFile::new("rx.wav");
+    write_wav(wav.path(), sample_rate, samples);
+    let mut cmd = Command::new("minimodem");
+    cmd.args(["--rx", "tdd", "-q"]);
+    if let Some(s) = stop_bits {
+        cmd.arg("--stopbits").arg(s.to_string());
+    }
+    let out = run(cmd.arg("-f").arg(wav.path()), None, MINIMODEM_HINT);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `relaygate tty decode --input FILE.wav EXTRA...`: its stdout.
+pub fn relaygate_decode(samples: &[i16], sample_rate: u32, extra_args: &[&str]) -> String {
+    let wav = TempFile::new("decode.wav");
+    write_wav(wav.path(), sample_rate, samples);
+    let out = run(
+        Command::new(env!("CARGO_BIN_EXE_relaygate"))
+            .args(["tty", "decode", "--input"])
+            .arg(wav.path())
+            .args(extra_args),
+        None,
+        RELAYGATE_HINT,
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `relaygate tty encode --output FILE.wav EXTRA...` with `text` on stdin:
+/// the samples and sample rate it wrote.
+pub fn relaygate_encode(text: &str, extra_args: &[&str]) -> (Vec<i16>, u32) {
+    let wav = TempFile::new("encode.wav");
+    run(
+        Command::new(env!("CARGO_BIN_EXE_relaygate"))
+            .args(["tty", "encode", "--output"])
+            .arg(wav.path())
+            .args(extra_args),
+        Some(text.as_bytes()),
+        RELAYGATE_HINT,
+    );
+    assert!(
+        wav.path().exists(),
+        "relaygate tty encode exited successfully but wrote no {}",
+        wav.path().display()
+    );
+    let (rate, samples) = read_wav(wav.path());
+    (samples, rate)
+}
+
+/// Levenshtein distance over chars divided by the expected length, after
+/// unifying line endings and trimming the whole text: TTYs differ in CR/LF
+/// habits and in idle characters at the ends, which no user would notice.
+pub fn char_error_rate(expected: &str, got: &str) -> f64 {
+    let expected: Vec<char> = normalise(expected).chars().collect();
+    let got: Vec<char> = normalise(got).chars().collect();
+    // Single-row dynamic programme: row[j] = distance(expected[..i], got[..j]).
+    let mut row: Vec<usize> = (0..=got.len()).collect();
+    for (i, e) in expected.iter().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, g) in got.iter().enumerate() {
+            let substitute = diagonal + usize::from(e != g);
+            diagonal = row[j + 1];
+            row[j + 1] = substitute.min(row[j] + 1).min(diagonal + 1);
+        }
+    }
+    row[got.len()] as f64 / expected.len().max(1) as f64
+}
+
+fn normalise(text: &str) -> String {
+    text.replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .trim()
+        .to_owned()
+}
+
+/// Fails unless `got` is `expected` up to [`char_error_rate`]'s
+/// normalisation, showing both texts.
+pub fn assert_same_text(what: &str, expected: &str, got: &str) {
+    let cer = char_error_rate(expected, got);
+    assert!(
+        cer == 0.0,
+        "{what}: character error rate {cer:.3}\n--- expected ---\n{expected}\n--- got ---\n{got}\n--- got (escaped) ---\n{got:?}\n"
+    );
+}
+
+fn read_wav(path: &Path) -> (u32, Vec<i16>) {
+    let file = fs::File::open(path).unwrap_or_else(|e| panic!("opening {}: {e}", path.display()));
+    let (spec, samples) = read_all(std::io::BufReader::new(file))
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    assert_eq!(spec.channels, 1, "{} is not mono", path.display());
+    (spec.sample_rate, samples)
+}
+
+fn write_wav(path: &Path, sample_rate: u32, samples: &[i16]) {
+    let file =
+        fs::File::create(path).unwrap_or_else(|e| panic!("creating {}: {e}", path.display()));
+    let mut w = std::io::BufWriter::new(file);
+    write_pcm16(&mut w, sample_rate, samples)
+        .and_then(|()| w.flush())
+        .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+}
+
+/// Runs `cmd` to completion, feeding `stdin`; panics with its stderr if it
+/// cannot start or exits unsuccessfully.
+fn run(cmd: &mut Command, stdin: Option<&[u8]>, hint: &str) -> Output {
+    let shown = format!("{cmd:?}");
+    let mut child = cmd
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {shown}: {e}; {hint}"));
+    // Feed stdin from another thread so a child that writes before it has
+    // read everything cannot deadlock against us.
+    let output = std::thread::scope(|scope| {
+        if let (Some(data), Some(mut pipe)) = (stdin, child.stdin.take()) {
+            scope.spawn(move || {
+                // A child may legitimately stop reading early; its exit
+                // status is what we judge.
+                let _ = pipe.write_all(data);
+            });
+        }
+        child.wait_with_output()
+    })
+    .unwrap_or_else(|e| panic!("waiting for {shown}: {e}"));
+    assert!(
+        output.status.success(),
+        "{shown} failed ({}); {hint}\n--- stderr ---\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// A uniquely named file under the system temp dir, removed on drop (even
+/// when the test panics).
+struct TempFile(PathBuf);
+
+impl TempFile {
+    fn new(suffix: &str) -> Self {
+        let name = format!(
+            "relaygate-peers-{}-{}-{suffix}",
+            std::process::id(),
+            next_id()
+        );
+        Self(std::env::temp_dir().join(name))
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.0);
+    }
+}
+
+fn next_id() -> u32 {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+fn mtime(path: &Path) -> Option<SystemTime> {
+    fs::metadata(path).and_then(|m| m.modified()).ok()
+}

@@ -1,0 +1,66 @@
+//! Interop with minimodem, a widely used software TTY modem: relaygate must
+//! read what it sends and send what it reads, character for character.
+
+mod common;
+
+use common::peers::{
+    MinimodemTx, assert_same_text, dialogue, minimodem_rx, minimodem_tx, relaygate_decode,
+    relaygate_encode,
+};
+
+#[test]
+fn decodes_minimodem_at_45_baud() {
+    let text = dialogue();
+    let audio = minimodem_tx(&text, &MinimodemTx::default());
+    let got = relaygate_decode(&audio, 8000, &[]);
+    assert_same_text("minimodem 45.45 baud -> relaygate", &text, &got);
+}
+
+#[test]
+fn detects_and_decodes_minimodem_at_50_baud() {
+    let text = dialogue();
+    let opts = MinimodemTx {
+        baud: 50.0,
+        ..MinimodemTx::default()
+    };
+    let audio = minimodem_tx(&text, &opts);
+    // No --baud: the default (auto) has to find 50 baud by itself.
+    let got = relaygate_decode(&audio, 8000, &[]);
+    assert_same_text("minimodem 50 baud -> relaygate (auto baud)", &text, &got);
+}
+
+#[test]
+fn decodes_minimodem_with_two_stop_bits() {
+    // Some TTYs and minimodem's own `tdd` mode frame with 2 stop bits.
+    let text = dialogue();
+    let opts = MinimodemTx {
+        stop_bits: 2.0,
+        ..MinimodemTx::default()
+    };
+    let audio = minimodem_tx(&text, &opts);
+    let got = relaygate_decode(&audio, 8000, &[]);
+    assert_same_text("minimodem 2 stop bits -> relaygate", &text, &got);
+}
+
+#[test]
+fn minimodem_decodes_relaygate_with_1_5_stop_bits() {
+    let text = dialogue();
+    let (audio, rate) = relaygate_encode(&text, &[]);
+    let got = minimodem_rx(&audio, rate, Some(1.5));
+    assert_same_text(
+        "relaygate -> minimodem --rx tdd --stopbits 1.5",
+        &text,
+        &got,
+    );
+}
+
+#[test]
+fn minimodem_tdd_defaults_decode_relaygate() {
+    // minimodem's `tdd` mode expects 2 stop bits and drops characters from a
+    // back-to-back 1.5 stop-bit stream; an encoder that only ever sends the
+    // minimum framing would lose text on such receivers.
+    let text = dialogue();
+    let (audio, rate) = relaygate_encode(&text, &[]);
+    let got = minimodem_rx(&audio, rate, None);
+    assert_same_text("relaygate -> minimodem --rx tdd", &text, &got);
+}
