@@ -61,8 +61,10 @@ const MIN_TONE_SHARE: f32 = 0.06;
 const MIN_FRAME_EDGE: f32 = 0.3;
 /// Least decisiveness of every bit in the first frame of a burst.
 const MIN_FIRST_BIT: f32 = 0.5;
-/// Score head start of a frame where a steady sender's next one is due.
-const CONTINUATION_BONUS: f32 = 0.5;
+/// Steps either side of the predicted start that the flywheel tries.
+const FLYWHEEL_SLACK: i64 = 3;
+/// Frames after which the baud and rhythm estimates are trusted.
+const SETTLED_FRAMES: u32 = 3;
 /// Quiet time after which the receiver forgets the sender, in seconds.
 const UNLOCK_SECONDS: f64 = 1.5;
 
@@ -74,6 +76,10 @@ struct Step {
     d: f32,
     /// Share of the input energy in the stronger tone.
     f: f32,
+    /// Mark share minus space share of the input energy. Unlike `d` it
+    /// peaks only when the window sits exactly on a bit, which is what
+    /// the timing search needs.
+    v: f32,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -88,6 +94,10 @@ struct Lock {
     start: u64,
     /// Start-to-start distance of back-to-back frames, in steps.
     period: f64,
+    /// Frames accepted since the lock began.
+    frames: u32,
+    /// Back-to-back gaps that went into `period`.
+    gaps: u32,
 }
 
 /// A streaming Baudot demodulator for one line.
@@ -128,6 +138,8 @@ pub struct Demodulator {
     /// No frame may start before this step (the previous stop bit).
     earliest: u64,
     lock: Option<Lock>,
+    /// Whether the flywheel position for the next frame has been tried.
+    flywheel_tried: bool,
     afc_mark: [f32; STEPS],
     afc_space: [f32; STEPS],
 }
@@ -155,6 +167,7 @@ impl Demodulator {
             norm: 0.0,
             d: 0.0,
             f: 0.0,
+            v: 0.0,
         };
         Demodulator {
             sample_rate,
@@ -171,6 +184,7 @@ impl Demodulator {
             pending: None,
             earliest: 0,
             lock: None,
+            flywheel_tried: false,
             afc_mark: [0.0; STEPS],
             afc_space: [0.0; STEPS],
         }
@@ -240,6 +254,7 @@ impl Demodulator {
             norm: en.norm,
             d: (mark - space) / (mark + space + self.floor * 1e-3),
             f: mark.max(space) / (en.norm + self.floor),
+            v: (mark - space) / (en.norm + self.floor),
         };
         let slot = (self.steps % HISTORY as u64) as usize;
         self.hist[slot] = step;
@@ -267,6 +282,18 @@ impl Demodulator {
         let oldest = newest.saturating_sub(HISTORY as u64 - 2 * self.lookahead() - 8);
         self.scan = self.scan.max(oldest);
         loop {
+            if let Some((p, bit)) = self.due() {
+                // A steady sender's next character starts one period after
+                // the last; try there first, before any search.
+                if (self.centre(p + FLYWHEEL_SLACK, bit * 1.01, 6) as u64) > newest {
+                    return;
+                }
+                self.flywheel_tried = true;
+                if let Some(frame) = self.flywheel(p, bit) {
+                    out.push(frame);
+                    continue;
+                }
+            }
             match self.pending {
                 None => {
                     while self.scan <= newest && !self.triggers(self.scan) {
@@ -282,13 +309,48 @@ impl Demodulator {
                         return;
                     }
                     self.pending = None;
-                    match self.evaluate(t) {
+                    match self.search(t) {
                         Some(frame) => out.push(frame),
                         None => self.scan = t + 1,
                     }
                 }
             }
         }
+    }
+
+    /// Where a settled sender's next frame is due, unless already tried.
+    fn due(&self) -> Option<(i64, f64)> {
+        let l = self
+            .lock
+            .filter(|l| l.frames >= SETTLED_FRAMES && l.gaps >= 2)?;
+        if self.flywheel_tried {
+            return None;
+        }
+        Some(((l.start as f64 + l.period).round() as i64, l.bit))
+    }
+
+    /// The frame at the predicted position, if the sender kept typing.
+    /// The tests are lighter than for a searched frame: timing is known,
+    /// so a start bit that reads space at all is taken, which is what
+    /// keeps characters coming at low signal-to-noise ratios.
+    fn flywheel(&mut self, p: i64, bit: f64) -> Option<RxFrame> {
+        let newest = self.steps as i64 - 1;
+        let mut best: Option<(f32, i64, f64)> = None;
+        for b in [bit * 0.99, bit, bit * 1.01] {
+            for s in p - FLYWHEEL_SLACK..=p + FLYWHEEL_SLACK {
+                if let Some(score) = self.score(s, b, newest) {
+                    if best.is_none_or(|(v, _, _)| score > v) {
+                        best = Some((score, s, b));
+                    }
+                }
+            }
+        }
+        let (_, s, bit) = best?;
+        let steps = self.frame_steps(s, bit);
+        if steps[0].d >= 0.0 || steps[6].d <= 0.0 || share(&steps) < MIN_TONE_SHARE {
+            return None;
+        }
+        Some(self.accept(s, bit, &steps))
     }
 
     /// A possible start bit: space dominates and carries some of the energy.
@@ -299,9 +361,11 @@ impl Demodulator {
 
     /// Bit lengths to try for a frame.
     fn bit_candidates(&self) -> Vec<f64> {
+        // One noisy frame says little about the baud; trust the estimate
+        // only once a few frames agree.
         let (lo, hi) = match self.lock {
-            Some(l) => (l.bit * 0.98, l.bit * 1.02),
-            None => self.bit_range,
+            Some(l) if l.frames >= SETTLED_FRAMES => (l.bit * 0.98, l.bit * 1.02),
+            _ => self.bit_range,
         };
         let n = (((hi - lo) / (lo * 0.01)).ceil() as usize).max(1);
         (0..=n)
@@ -309,13 +373,18 @@ impl Demodulator {
             .collect()
     }
 
-    /// Step whose window is centred on bit `i` of a frame starting at `s`.
+    /// Step whose window is centred on bit `i` of a frame starting at `s`
+    /// (bit -1 is the half bit before the start).
     fn centre(&self, s: i64, bit: f64, i: i32) -> i64 {
         s + ((f64::from(i) + 0.5) * bit + self.win as f64 / 2.0).round() as i64 - 1
     }
 
+    fn frame_steps(&self, s: i64, bit: f64) -> [Step; 7] {
+        std::array::from_fn(|i| *self.at(self.centre(s, bit, i as i32) as u64))
+    }
+
     /// Finds the best-fitting frame around a start-bit trigger at `t`.
-    fn evaluate(&mut self, t: u64) -> Option<RxFrame> {
+    fn search(&mut self, t: u64) -> Option<RxFrame> {
         let win = self.win as i64;
         let t = t as i64;
         let lo = (t - win / 2 - win / 8).max(self.earliest as i64);
@@ -324,42 +393,21 @@ impl Demodulator {
         let hi = t + win / 2;
         let newest = self.steps as i64 - 1;
         let mut best: Option<(f32, i64, f64)> = None;
-        fn consider(best: &mut Option<(f32, i64, f64)>, score: Option<f32>, s: i64, bit: f64) {
-            if let Some(score) = score {
-                if best.is_none_or(|(b, _, _)| score > b) {
-                    *best = Some((score, s, bit));
-                }
-            }
-        }
         for bit in self.bit_candidates() {
             for s in lo..=hi {
-                consider(&mut best, self.score(s, bit, newest), s, bit);
-            }
-        }
-        // A sender typing steadily starts each character one period after
-        // the last; in noise that prediction beats any search, so a frame
-        // there gets a head start.
-        let predicted = self.lock.map(|l| (l.start as f64 + l.period, l.bit));
-        let mut continues = false;
-        if let Some((p, bit)) = predicted {
-            let p = p.round() as i64;
-            if p >= lo - win / 4 && p <= hi {
-                let before = best;
-                for s in p - 2..=p + 2 {
-                    let score = self.score(s, bit, newest).map(|v| v + CONTINUATION_BONUS);
-                    consider(&mut best, score, s, bit);
+                if let Some(score) = self.score(s, bit, newest) {
+                    if best.is_none_or(|(v, _, _)| score > v) {
+                        best = Some((score, s, bit));
+                    }
                 }
-                continues = best.map(|b| b.1) != before.map(|b| b.1);
             }
         }
         let (_, s, bit) = best?;
-        let centres: Vec<u64> = (0..7).map(|i| self.centre(s, bit, i) as u64).collect();
-        let steps: Vec<Step> = centres.iter().map(|&c| *self.at(c)).collect();
+        let steps = self.frame_steps(s, bit);
         if steps[0].d > -MIN_FRAME_EDGE || steps[6].d < MIN_FRAME_EDGE {
             return None;
         }
-        let share = steps.iter().map(|s| s.f).sum::<f32>() / 7.0;
-        if share < MIN_TONE_SHARE {
+        if share(&steps) < MIN_TONE_SHARE {
             return None;
         }
         // A start bit that follows mark tone is how a TTY keys; anything
@@ -367,24 +415,34 @@ impl Demodulator {
         // pass the stricter test that speech and noise fail.
         let pre = self.at(self.centre(s, bit, -1) as u64);
         let after_mark = pre.d > MIN_FRAME_EDGE && pre.f >= MIN_TONE_SHARE;
-        if !after_mark && !continues && !self.plausible_first_frame(&steps) {
+        if !after_mark && !self.plausible_first_frame(&steps) {
             return None;
         }
+        Some(self.accept(s, bit, &steps))
+    }
+
+    /// Takes the frame at `s`: reads its code and follows the sender.
+    fn accept(&mut self, s: i64, bit: f64, steps: &[Step; 7]) -> RxFrame {
         let mut code = 0u8;
         for (i, st) in steps[1..6].iter().enumerate() {
             if st.d > 0.0 {
                 code |= 1 << i;
             }
         }
-        let s = s as u64;
-        self.track(&steps, bit, s, centres[6]);
+        let s = s.max(0) as u64;
+        let stop = self.centre(s as i64, bit, 6) as u64;
+        self.track(steps, bit, s, stop);
+        self.flywheel_tried = false;
+        self.pending = None;
+        // The next character cannot start before this one's first stop
+        // bit is over.
         self.earliest = s + (6.8 * bit) as u64;
         self.scan = s + (6.5 * bit + self.win as f64 / 2.0) as u64;
-        Some(RxFrame {
+        RxFrame {
             code,
             sample: s * self.frontend.decimation() as u64,
             baud: self.rate / bit,
-        })
+        }
     }
 
     /// How decisively a frame starting at `s` with bits `bit` steps long
@@ -396,15 +454,14 @@ impl Demodulator {
             return None;
         }
         // Before the start: the previous stop bit or lead-in (mark), or
-        // silence, which says nothing.
-        let pre = self.at(self.centre(s, bit, -1) as u64);
-        let mut score = if pre.f >= MIN_TONE_SHARE { pre.d } else { 0.0 };
+        // silence, which adds nothing.
+        let mut score = self.at(self.centre(s, bit, -1) as u64).v;
         for i in 0..7 {
-            let d = self.at(self.centre(s, bit, i) as u64).d;
+            let v = self.at(self.centre(s, bit, i) as u64).v;
             score += match i {
-                0 => -d,
-                6 => d,
-                _ => d.abs(),
+                0 => -v,
+                6 => v,
+                _ => v.abs(),
             };
         }
         Some(score)
@@ -436,7 +493,7 @@ impl Demodulator {
     }
 
     /// Follows the sender's baud and tone frequencies.
-    fn track(&mut self, steps: &[Step], bit: f64, start: u64, stop: u64) {
+    fn track(&mut self, steps: &[Step; 7], bit: f64, start: u64, stop: u64) {
         for v in self.afc_mark.iter_mut().chain(self.afc_space.iter_mut()) {
             *v *= 0.8;
         }
@@ -451,24 +508,29 @@ impl Demodulator {
                 *a += v / norm;
             }
         }
-        let (bit, period) = match self.lock {
+        let (bit, period, frames, gaps) = match self.lock {
             Some(l) => {
                 let gap = (start - l.start) as f64;
-                // Only back-to-back frames say how long the sender's stop
-                // bits are; a pause says nothing about it.
-                let period = if gap < l.period + 0.75 * l.bit {
-                    0.7 * l.period + 0.3 * gap
+                // Only back-to-back frames (at most two stop bits apart)
+                // tell the sender's rhythm; a pause says nothing about it.
+                let (period, gaps) = if gap < 8.5 * l.bit {
+                    let w = 1.0 / f64::from(l.gaps + 1).min(4.0);
+                    (l.period + w * (gap - l.period), l.gaps + 1)
                 } else {
-                    l.period
+                    (l.period, l.gaps)
                 };
-                (0.8 * l.bit + 0.2 * bit, period)
+                // Average equally over the first frames, then follow slowly.
+                let w = 1.0 / f64::from(l.frames + 1).min(5.0);
+                (l.bit + w * (bit - l.bit), period, l.frames + 1, gaps)
             }
-            None => (bit, 7.5 * bit),
+            None => (bit, 0.0, 1, 0),
         };
         self.lock = Some(Lock {
             bit,
             start,
             period,
+            frames,
+            gaps,
             mark_bin: argmax(&self.afc_mark),
             space_bin: argmax(&self.afc_space),
             last: stop,
@@ -480,6 +542,11 @@ impl Demodulator {
         self.afc_mark = [0.0; STEPS];
         self.afc_space = [0.0; STEPS];
     }
+}
+
+/// Mean share of the input energy in the tones over a frame's bits.
+fn share(steps: &[Step]) -> f32 {
+    steps.iter().map(|s| s.f).sum::<f32>() / steps.len() as f32
 }
 
 fn max_of(v: &[f32]) -> f32 {
