@@ -27,6 +27,8 @@
 //!
 //! The demodulator never looks at the clock: its time is the sample count.
 
+use std::ops::RangeInclusive;
+
 use super::frontend::Frontend;
 use super::tone_bank::{BINS, Energies, NOMINAL_STEP, STEPS, ToneBank};
 
@@ -63,6 +65,9 @@ const MIN_FRAME_EDGE: f32 = 0.3;
 const MIN_FIRST_BIT: f32 = 0.5;
 /// Steps either side of the predicted start that the flywheel tries.
 const FLYWHEEL_SLACK: i64 = 3;
+/// Frames after which a sender counts as established and its frames
+/// pass on the basic checks alone.
+const ESTABLISHED_FRAMES: u32 = 2;
 /// Frames after which the baud and rhythm estimates are trusted.
 const SETTLED_FRAMES: u32 = 3;
 /// Quiet time after which the receiver forgets the sender, in seconds.
@@ -253,7 +258,9 @@ impl Demodulator {
             e: en.e,
             norm: en.norm,
             d: (mark - space) / (mark + space + self.floor * 1e-3),
-            f: mark.max(space) / (en.norm + self.floor),
+            // The wideband energy lags the filtered tones by the filter's
+            // delay, so at a sharp onset the ratio can pass 1 briefly.
+            f: (mark.max(space) / (en.norm + self.floor)).min(1.0),
             v: (mark - space) / (en.norm + self.floor),
         };
         let slot = (self.steps % HISTORY as u64) as usize;
@@ -273,10 +280,11 @@ impl Demodulator {
 
     fn run(&mut self, out: &mut Vec<RxFrame>) {
         let newest = self.steps - 1;
-        if let Some(l) = self.lock {
-            if newest > l.last + (UNLOCK_SECONDS * self.rate) as u64 {
-                self.unlock();
-            }
+        if self
+            .lock
+            .is_some_and(|l| newest > l.last + (UNLOCK_SECONDS * self.rate) as u64)
+        {
+            self.unlock();
         }
         // Never look further back than the history holds.
         let oldest = newest.saturating_sub(HISTORY as u64 - 2 * self.lookahead() - 8);
@@ -334,18 +342,8 @@ impl Demodulator {
     /// so a start bit that reads space at all is taken, which is what
     /// keeps characters coming at low signal-to-noise ratios.
     fn flywheel(&mut self, p: i64, bit: f64) -> Option<RxFrame> {
-        let newest = self.steps as i64 - 1;
-        let mut best: Option<(f32, i64, f64)> = None;
-        for b in [bit * 0.99, bit, bit * 1.01] {
-            for s in p - FLYWHEEL_SLACK..=p + FLYWHEEL_SLACK {
-                if let Some(score) = self.score(s, b, newest) {
-                    if best.is_none_or(|(v, _, _)| score > v) {
-                        best = Some((score, s, b));
-                    }
-                }
-            }
-        }
-        let (_, s, bit) = best?;
+        let bits = [bit * 0.99, bit, bit * 1.01];
+        let (s, bit) = self.best_fit(p - FLYWHEEL_SLACK..=p + FLYWHEEL_SLACK, &bits)?;
         let steps = self.frame_steps(s, bit);
         if steps[0].d >= 0.0 || steps[6].d <= 0.0 || share(&steps) < MIN_TONE_SHARE {
             return None;
@@ -391,18 +389,7 @@ impl Demodulator {
         // A trigger can come early when noise tips a mark window towards
         // space, so the search also reaches half a bit past it.
         let hi = t + win / 2;
-        let newest = self.steps as i64 - 1;
-        let mut best: Option<(f32, i64, f64)> = None;
-        for bit in self.bit_candidates() {
-            for s in lo..=hi {
-                if let Some(score) = self.score(s, bit, newest) {
-                    if best.is_none_or(|(v, _, _)| score > v) {
-                        best = Some((score, s, bit));
-                    }
-                }
-            }
-        }
-        let (_, s, bit) = best?;
+        let (s, bit) = self.best_fit(lo..=hi, &self.bit_candidates())?;
         let steps = self.frame_steps(s, bit);
         if steps[0].d > -MIN_FRAME_EDGE || steps[6].d < MIN_FRAME_EDGE {
             return None;
@@ -410,13 +397,23 @@ impl Demodulator {
         if share(&steps) < MIN_TONE_SHARE {
             return None;
         }
-        // A start bit that follows mark tone is how a TTY keys; anything
-        // else (first character without lead-in, or after silence) must
-        // pass the stricter test that speech and noise fail.
-        let pre = self.at(self.centre(s, bit, -1) as u64);
-        let after_mark = pre.d > MIN_FRAME_EDGE && pre.f >= MIN_TONE_SHARE;
-        if !after_mark && !self.plausible_first_frame(&steps) {
-            return None;
+        // Once a sender is established its frames need no more than that.
+        // Otherwise the frame must look like a TTY keying on its own:
+        // every bit decisive and the tone level steady, which speech,
+        // music and noise rarely manage for 150 ms. A start bit that
+        // follows mark tone is how a TTY keys; one after silence (no
+        // lead-in) must pass the strictest test.
+        if self.lock.is_none_or(|l| l.frames < ESTABLISHED_FRAMES) {
+            let pre = self.at(self.centre(s, bit, -1) as u64);
+            let after_mark = pre.d > MIN_FRAME_EDGE && pre.f >= MIN_TONE_SHARE;
+            let min_bit = if after_mark {
+                MIN_FRAME_EDGE
+            } else {
+                MIN_FIRST_BIT
+            };
+            if !steady_frame(&steps, min_bit) || !(after_mark || self.steady_tones(&steps)) {
+                return None;
+            }
         }
         Some(self.accept(s, bit, &steps))
     }
@@ -445,6 +442,24 @@ impl Demodulator {
         }
     }
 
+    /// The start step and bit length, among those given, whose frame
+    /// scores best.
+    fn best_fit(&self, starts: RangeInclusive<i64>, bits: &[f64]) -> Option<(i64, f64)> {
+        let newest = self.steps as i64 - 1;
+        let mut best: Option<(f32, i64, f64)> = None;
+        for &bit in bits {
+            for s in starts.clone() {
+                let Some(score) = self.score(s, bit, newest) else {
+                    continue;
+                };
+                if best.is_none_or(|(v, _, _)| score > v) {
+                    best = Some((score, s, bit));
+                }
+            }
+        }
+        best.map(|(_, s, bit)| (s, bit))
+    }
+
     /// How decisively a frame starting at `s` with bits `bit` steps long
     /// reads: the start bit as space, the stop bit and the half bit before
     /// the start as mark, the data bits as either. None when the frame
@@ -467,15 +482,9 @@ impl Demodulator {
         Some(score)
     }
 
-    /// The stricter test for a frame with no sender locked: every bit
-    /// decisive and strong, and each tone at one frequency throughout.
-    fn plausible_first_frame(&self, steps: &[Step]) -> bool {
-        if steps
-            .iter()
-            .any(|s| s.d.abs() < MIN_FIRST_BIT || s.f < MIN_TONE_SHARE)
-        {
-            return false;
-        }
+    /// Whether each tone stays at one frequency over the frame's bits, as
+    /// an FSK sender's do and a voice's harmonics do not.
+    fn steady_tones(&self, steps: &[Step; 7]) -> bool {
         let mut mark_bins = Vec::new();
         let mut space_bins = Vec::new();
         for s in steps {
@@ -542,6 +551,17 @@ impl Demodulator {
         self.afc_mark = [0.0; STEPS];
         self.afc_space = [0.0; STEPS];
     }
+}
+
+/// Whether every bit of a frame reads at least `min_bit` one way or the
+/// other and the tone level holds within 10 dB across the bits.
+fn steady_frame(steps: &[Step; 7], min_bit: f32) -> bool {
+    let lo = steps.iter().map(|s| s.f).fold(f32::MAX, f32::min);
+    let hi = steps.iter().map(|s| s.f).fold(0.0, f32::max);
+    steps
+        .iter()
+        .all(|s| s.d.abs() >= min_bit && s.f >= MIN_TONE_SHARE / 2.0)
+        && lo >= 0.1 * hi
 }
 
 /// Mean share of the input energy in the tones over a frame's bits.

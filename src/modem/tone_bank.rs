@@ -111,7 +111,7 @@ impl ToneBank {
         self.wide[slot] = d.input_energy;
 
         let mut e = [0.0f32; BINS];
-        for i in 0..BINS {
+        for (i, energy) in e.iter_mut().enumerate() {
             // u = z_new - z_old * e^{j w L}
             let u_re = d.re - (old_re * self.c_re[i] - old_im * self.c_im[i]);
             let u_im = d.im - (old_re * self.c_im[i] + old_im * self.c_re[i]);
@@ -120,9 +120,9 @@ impl ToneBank {
             self.s_im[i] += u_re * p_im + u_im * p_re;
             self.p_re[i] = p_re * self.rot_re[i] - p_im * self.rot_im[i];
             self.p_im[i] = p_re * self.rot_im[i] + p_im * self.rot_re[i];
-            e[i] = self.s_re[i] * self.s_re[i] + self.s_im[i] * self.s_im[i];
+            *energy = self.s_re[i] * self.s_re[i] + self.s_im[i] * self.s_im[i];
         }
-        if self.step % (64 * self.len as u64) == 0 {
+        if self.step.is_multiple_of(64 * self.len as u64) {
             self.refresh();
         }
         self.step += 1;
