@@ -184,6 +184,10 @@ fn main() {
             peers::minimodem_rx(&ours15, 8000, Some(1.5)),
         ),
         (
+            "minimodem --rx tdd (1.5 stop bits sent: it needs --stopbits 1.5)",
+            peers::minimodem_rx(&ours15, 8000, None),
+        ),
+        (
             "spandsp V.18 45 baud (2 stop bits sent)",
             peers::spandsp_rx(&ours, false),
         ),
