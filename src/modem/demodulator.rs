@@ -5,25 +5,31 @@
 //! The tone bank measures, for every low-rate step, how much of the input
 //! energy sits in a one-bit window at the mark and at the space tone.
 //! From that the demodulator keeps, per step, a soft bit `d` (+1 mark,
-//! -1 space) and a tone share `f` (1.0 for a clean tone, near 0 for noise,
-//! speech energy spread over many frequencies, or a dial tone that is out
-//! of band).
+//! -1 space), a tone share `f` (1.0 for a clean tone, near 0 for noise,
+//! speech spread over many frequencies, or a dial tone out of band) and
+//! the signed share `v` that peaks only when a window sits on a bit.
 //!
 //! A character is found by a search, not by a fixed clock: when the space
 //! tone starts to dominate, every start position within half a bit and
-//! every bit length from 41.5 to 51 baud is scored by how decisively the
-//! seven bit centres (start, five data, stop) read, and the best fit wins.
-//! This is why senders with 1, 1.5 or 2 stop bits, 42 to 50 baud, or a
-//! burst without lead-in all decode the same way, and why a lost packet
-//! costs at most the character it falls in.
+//! every bit length from 41.5 to 51 baud is scored by the tone energy on
+//! the seven bit centres (start, five data, stop) and the half bit before
+//! the start, and the best fit wins. This is why senders with 1, 1.5 or 2
+//! stop bits, 42 to 50 baud, or a burst without lead-in all decode the
+//! same way, and why a lost packet costs at most the character it falls
+//! in.
 //!
-//! A frame is accepted only when the start bit reads space, the stop bit
-//! mark, and enough of the energy is tone. The first frame of a burst must
-//! pass a stricter test (every bit decisive, the same tone frequencies on
-//! every bit): speech, music and noise rarely look like that for 150 ms,
-//! so they produce no characters. Once a frame is accepted the
-//! demodulator locks to the sender's baud and tone frequencies until the
-//! line has been quiet for a second and a half.
+//! Once a few frames agree, the demodulator locks to the sender's baud,
+//! tone frequencies and rhythm, and reads the next character where the
+//! rhythm says it is due before searching at all (a flywheel); in noise
+//! that prediction beats any search. The lock is dropped after a second
+//! and a half without a character.
+//!
+//! A searched frame is accepted only when the start bit reads space, the
+//! stop bit mark, and enough of the energy is tone. Until a sender is
+//! established its frames must also look like a TTY keying: every bit
+//! decisive, the level steady, and without mark tone before the start,
+//! each tone at one frequency throughout. Speech, music and noise rarely
+//! look like that for 150 ms, so they produce no characters.
 //!
 //! The demodulator never looks at the clock: its time is the sample count.
 

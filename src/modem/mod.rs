@@ -64,3 +64,18 @@ impl Default for LineParams {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each line's modem state can move between threads and be shared
+    /// read-only, so the async edges can own it however they like.
+    #[test]
+    fn modem_state_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Demodulator>();
+        check::<Modulator>();
+        check::<Session>();
+    }
+}
