@@ -34,6 +34,32 @@ enum Command {
     Tty(TtyCommand),
     /// List the built-in TTY device profiles, or check a profile file.
     Devices(DevicesArgs),
+    /// TTY text paths: what the agent hears, what a TTY receives.
+    #[command(subcommand)]
+    Text(TextCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum TextCommand {
+    /// Print the speakable form of TTY text (TEXT, or stdin).
+    SpeakForm(TextArgs),
+    /// Print what a Baudot TTY would receive for TEXT (or stdin).
+    TtyForm(TtyFormArgs),
+}
+
+#[derive(Debug, Args)]
+struct TextArgs {
+    /// The text; read from stdin when absent.
+    text: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct TtyFormArgs {
+    /// The text; read from stdin when absent.
+    text: Option<String>,
+    /// Character table of the receiving TTY.
+    #[arg(long, value_enum, default_value_t = TableArg::Us)]
+    table: TableArg,
 }
 
 #[derive(Debug, Subcommand)]
@@ -146,7 +172,42 @@ fn run(cli: Cli) -> Result<()> {
         Command::Tty(TtyCommand::Decode(a)) => tty_decode(&a),
         Command::Tty(TtyCommand::Encode(a)) => tty_encode(&a),
         Command::Devices(a) => devices(&a),
+        Command::Text(TextCommand::SpeakForm(a)) => {
+            println!("{}", relaygate::text::speakable(&text_arg(a.text)?));
+            Ok(())
+        }
+        Command::Text(TextCommand::TtyForm(a)) => tty_form(&text_arg(a.text)?, a.table.into()),
     }
+}
+
+/// The text argument, or stdin when there is none.
+fn text_arg(text: Option<String>) -> Result<String> {
+    match text {
+        Some(t) => Ok(t),
+        None => {
+            let mut t = String::new();
+            io::stdin()
+                .read_to_string(&mut t)
+                .map_err(|e| bad(format!("stdin is not readable text: {e}")))?;
+            Ok(t)
+        }
+    }
+}
+
+fn tty_form(text: &str, table: Table) -> Result<()> {
+    let tty = relaygate::text::tty_form::to_tty(text, table);
+    for c in &tty.dropped {
+        eprintln!(
+            "relaygate: no TTY form for '{c}' (U+{:04X}); left out",
+            u32::from(*c)
+        );
+    }
+    // Through the real tables and shifts, as the far TTY would print it.
+    let (codes, _) = Encoder::new(table).encode(&tty.text);
+    let mut decoder = Decoder::new(table, true);
+    let received: String = codes.iter().filter_map(|&c| decoder.push_code(c)).collect();
+    println!("{}", received.trim_end_matches('\n'));
+    Ok(())
 }
 
 fn tty_decode(args: &DecodeArgs) -> Result<()> {

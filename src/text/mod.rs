@@ -1,6 +1,14 @@
-//! Text handling for TTYs: Baudot character tables and the shift state
-//! of a 5-bit line.
+//! Text handling for TTYs: Baudot tables and shift state, TTY
+//! conventions, speakable text for the agent, text fit for a Baudot TTY,
+//! and the phrasing of typed text into spoken phrases.
 //!
-//! Pure code: characters and 5-bit codes in and out, no audio, no time.
+//! Pure code: characters, words and call time in; text and events out.
+//! No audio, no clock, no I/O.
 
 pub mod baudot;
+pub mod conventions;
+pub mod phrasing;
+pub mod speakable;
+pub mod tty_form;
+
+pub use speakable::speakable;
