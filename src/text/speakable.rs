@@ -163,10 +163,10 @@ fn speak_word(core: &str) -> String {
     }
     // "5:30PM" reads better as "5:30 PM".
     for suffix in ["AM", "PM"] {
-        if let Some(time) = core.strip_suffix(suffix) {
-            if time.ends_with(|c: char| c.is_ascii_digit()) {
-                return format!("{time} {}", suffix.to_lowercase());
-            }
+        if let Some(time) = core.strip_suffix(suffix)
+            && time.ends_with(|c: char| c.is_ascii_digit())
+        {
+            return format!("{time} {}", suffix.to_lowercase());
         }
     }
     core.to_lowercase()
