@@ -48,12 +48,18 @@ fn tty_form_shows_what_the_tty_prints() {
     let (out, err, code) = run(&["text", "tty-form", "Save 50% at shop@acme 👍"], None);
     assert_eq!(code, 0);
     assert_eq!(out, "SAVE 50 PERCENT AT SHOP AT ACME\n");
-    assert!(err.contains("U+1F44D"), "dropped character not reported: {err}");
+    assert!(
+        err.contains("U+1F44D"),
+        "dropped character not reported: {err}"
+    );
 }
 
 #[test]
 fn tty_form_follows_the_table() {
-    let (out, _, _) = run(&["text", "tty-form", "--table", "ita2", "Tom & Jerry #1"], None);
+    let (out, _, _) = run(
+        &["text", "tty-form", "--table", "ita2", "Tom & Jerry #1"],
+        None,
+    );
     assert_eq!(out, "TOM AND JERRY NUMBER 1\n");
     let (out, _, _) = run(&["text", "tty-form", "Tom & Jerry #1"], None);
     assert_eq!(out, "TOM & JERRY #1\n");

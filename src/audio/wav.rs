@@ -39,6 +39,16 @@ pub enum SampleFormat {
     ALaw,
 }
 
+impl std::fmt::Display for SampleFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SampleFormat::Pcm16 => "PCM",
+            SampleFormat::MuLaw => "mu-law",
+            SampleFormat::ALaw => "A-law",
+        })
+    }
+}
+
 impl SampleFormat {
     /// Bytes one sample takes in the data chunk.
     fn bytes_per_sample(self) -> usize {
@@ -80,9 +90,7 @@ pub enum WavError {
         tag: u16,
     },
     /// The sample size does not suit the format.
-    #[error(
-        "unsupported WAV sample size: {bits} bits for {format:?} (PCM must be 16-bit, G.711 8-bit)"
-    )]
+    #[error("unsupported WAV sample size: {bits}-bit {format} (PCM must be 16-bit, G.711 8-bit)")]
     UnsupportedBits {
         /// Sample format the file declares.
         format: SampleFormat,

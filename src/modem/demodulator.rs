@@ -44,7 +44,8 @@ pub enum BaudMode {
     /// Any sender from 41.5 to 51 baud (45.45, 47.6 and 50 included).
     #[default]
     Auto,
-    /// A sender at this rate, give or take 4 %.
+    /// A sender at this rate, give or take 4 %. Rates are kept within
+    /// 40 to 110 baud, the span of Baudot TTYs.
     Fixed(f64),
 }
 
@@ -59,6 +60,8 @@ pub struct RxFrame {
     pub baud: f64,
 }
 
+/// Lowest input rate: the space tone needs at least 3600 Hz.
+const MIN_SAMPLE_RATE: u32 = 4000;
 /// Nominal baud the correlator window is cut for: the middle of 42-50.
 const WINDOW_BAUD: f64 = 46.0;
 /// History kept, in low-rate steps (about half a second at 2 kHz).
@@ -156,8 +159,10 @@ pub struct Demodulator {
 }
 
 impl Demodulator {
-    /// A demodulator for `sample_rate` Hz input.
+    /// A demodulator for `sample_rate` Hz input. Rates below 4000 Hz
+    /// cannot carry the tones and are treated as 4000 Hz.
     pub fn new(sample_rate: u32, mode: BaudMode) -> Self {
+        let sample_rate = sample_rate.max(MIN_SAMPLE_RATE);
         let frontend = Frontend::new(sample_rate);
         let decim = frontend.decimation();
         let rate = f64::from(sample_rate.max(1)) / decim as f64;
@@ -165,7 +170,12 @@ impl Demodulator {
         let bit_range = match mode {
             BaudMode::Auto => (rate / 51.0, rate / 41.5),
             BaudMode::Fixed(b) => {
-                let b = b.clamp(10.0, 200.0);
+                // NaN falls to the nominal rate rather than poisoning timing.
+                let b = if b.is_nan() {
+                    45.45
+                } else {
+                    b.clamp(40.0, 110.0)
+                };
                 (rate / (b * 1.04), rate / (b * 0.96))
             }
         };
@@ -293,7 +303,8 @@ impl Demodulator {
             self.unlock();
         }
         // Never look further back than the history holds.
-        let oldest = newest.saturating_sub(HISTORY as u64 - 2 * self.lookahead() - 8);
+        let keep = (HISTORY as u64).saturating_sub(2 * self.lookahead() + 8);
+        let oldest = newest.saturating_sub(keep);
         self.scan = self.scan.max(oldest);
         loop {
             if let Some((p, bit)) = self.due() {
@@ -405,10 +416,10 @@ impl Demodulator {
         }
         // Once a sender is established its frames need no more than that.
         // Otherwise the frame must look like a TTY keying on its own:
-        // every bit decisive and the tone level steady, which speech,
-        // music and noise rarely manage for 150 ms. A start bit that
-        // follows mark tone is how a TTY keys; one after silence (no
-        // lead-in) must pass the strictest test.
+        // every bit decisive, the tone level steady and each tone at one
+        // frequency throughout, which speech, music and noise rarely
+        // manage for 150 ms. A start bit that follows mark tone is how a
+        // TTY keys; one after silence (no lead-in) must be more decisive.
         if self.lock.is_none_or(|l| l.frames < ESTABLISHED_FRAMES) {
             let pre = self.at(self.centre(s, bit, -1) as u64);
             let after_mark = pre.d > MIN_FRAME_EDGE && pre.f >= MIN_TONE_SHARE;
@@ -417,7 +428,7 @@ impl Demodulator {
             } else {
                 MIN_FIRST_BIT
             };
-            if !steady_frame(&steps, min_bit) || !(after_mark || self.steady_tones(&steps)) {
+            if !steady_frame(&steps, min_bit) || !steady_tones(&steps) {
                 return None;
             }
         }
@@ -488,25 +499,6 @@ impl Demodulator {
         Some(score)
     }
 
-    /// Whether each tone stays at one frequency over the frame's bits, as
-    /// an FSK sender's do and a voice's harmonics do not.
-    fn steady_tones(&self, steps: &[Step; 7]) -> bool {
-        let mut mark_bins = Vec::new();
-        let mut space_bins = Vec::new();
-        for s in steps {
-            if s.d > 0.0 {
-                mark_bins.push(argmax(&s.e[..STEPS]));
-            } else {
-                space_bins.push(argmax(&s.e[STEPS..]));
-            }
-        }
-        let steady = |bins: &[usize]| match (bins.iter().min(), bins.iter().max()) {
-            (Some(lo), Some(hi)) => hi - lo <= 2,
-            _ => true,
-        };
-        steady(&mark_bins) && steady(&space_bins)
-    }
-
     /// Follows the sender's baud and tone frequencies.
     fn track(&mut self, steps: &[Step; 7], bit: f64, start: u64, stop: u64) {
         for v in self.afc_mark.iter_mut().chain(self.afc_space.iter_mut()) {
@@ -557,6 +549,25 @@ impl Demodulator {
         self.afc_mark = [0.0; STEPS];
         self.afc_space = [0.0; STEPS];
     }
+}
+
+/// Whether each tone stays at one frequency over the frame's bits, as
+/// an FSK sender's do and a voice's harmonics do not.
+fn steady_tones(steps: &[Step; 7]) -> bool {
+    let mut mark_bins = Vec::new();
+    let mut space_bins = Vec::new();
+    for s in steps {
+        if s.d > 0.0 {
+            mark_bins.push(argmax(&s.e[..STEPS]));
+        } else {
+            space_bins.push(argmax(&s.e[STEPS..]));
+        }
+    }
+    let steady = |bins: &[usize]| match (bins.iter().min(), bins.iter().max()) {
+        (Some(lo), Some(hi)) => hi - lo <= 2,
+        _ => true,
+    };
+    steady(&mark_bins) && steady(&space_bins)
 }
 
 /// Whether every bit of a frame reads at least `min_bit` one way or the

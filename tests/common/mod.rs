@@ -2,5 +2,6 @@
 //! part of them.
 #![allow(dead_code)]
 
+pub mod cli;
 pub mod modem;
 pub mod peers;

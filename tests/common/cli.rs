@@ -1,0 +1,135 @@
+//! Running the `relaygate` binary and the audio tools (`sox`, `espeak-ng`)
+//! that make test inputs, in a scratch directory per test.
+//!
+//! Unlike `peers`, the relaygate runner here never judges the exit status:
+//! the command contract (status, stdout, stderr) is what the caller tests.
+//! A missing tool fails with a message naming the apt package.
+
+use std::ffi::OsStr;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use relaygate::audio::wav::{read_all, write_pcm16};
+
+const SOX_HINT: &str = "is sox installed? (apt-get install sox)";
+const ESPEAK_HINT: &str = "is espeak-ng installed? (apt-get install espeak-ng)";
+
+/// `relaygate` with no arguments yet, stdin empty and `RELAYGATE_LOG`
+/// unset, so the developer's environment cannot change what a test sees.
+pub fn relaygate() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_relaygate"));
+    cmd.env_remove("RELAYGATE_LOG");
+    cmd
+}
+
+/// Runs `cmd` to completion with `stdin` and returns what it did, whatever
+/// its exit status.
+pub fn output(cmd: &mut Command, stdin: &[u8]) -> Output {
+    let shown = format!("{cmd:?}");
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {shown}: {e}"));
+    // Feed stdin from another thread so a child that writes before it has
+    // read everything cannot deadlock against us.
+    std::thread::scope(|scope| {
+        if let Some(mut pipe) = child.stdin.take() {
+            scope.spawn(move || {
+                // A child may stop reading early; its exit status says why.
+                let _ = pipe.write_all(stdin);
+            });
+        }
+        child.wait_with_output()
+    })
+    .unwrap_or_else(|e| panic!("waiting for {shown}: {e}"))
+}
+
+/// Runs `sox -R` with `args`; panics with its stderr if it fails.
+///
+/// `-R` seeds sox's dither with a fixed number: without it every run
+/// converts the same file to slightly different samples, and a test that
+/// fails once may pass on the rerun.
+pub fn sox<S: AsRef<OsStr>>(args: impl IntoIterator<Item = S>) {
+    let mut all = vec![OsStr::new("-R").to_owned()];
+    all.extend(args.into_iter().map(|a| a.as_ref().to_owned()));
+    tool("sox", all, SOX_HINT);
+}
+
+/// Runs `espeak-ng` with `args`; panics with its stderr if it fails.
+pub fn espeak<S: AsRef<OsStr>>(args: impl IntoIterator<Item = S>) {
+    tool("espeak-ng", args, ESPEAK_HINT);
+}
+
+/// `sox INPUT OUT_OPTS... OUTPUT EFFECTS...`: converts a file.
+pub fn sox_convert(input: &Path, out_opts: &[&str], output: &Path, effects: &[&str]) {
+    let mut args: Vec<&OsStr> = vec![input.as_os_str()];
+    args.extend(out_opts.iter().map(OsStr::new));
+    args.push(output.as_os_str());
+    args.extend(effects.iter().map(OsStr::new));
+    sox(args);
+}
+
+fn tool<S: AsRef<OsStr>>(name: &str, args: impl IntoIterator<Item = S>, hint: &str) {
+    let mut cmd = Command::new(name);
+    cmd.args(args);
+    let shown = format!("{cmd:?}");
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot start {shown}: {e}; {hint}"));
+    assert!(
+        out.status.success(),
+        "{shown} failed ({}); {hint}\n--- stderr ---\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Reads a mono WAV file: its sample rate and samples.
+pub fn read_wav(path: &Path) -> (u32, Vec<i16>) {
+    let bytes = fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let (spec, samples) =
+        read_all(&bytes[..]).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    (spec.sample_rate, samples)
+}
+
+/// Writes `samples` as a mono 16-bit PCM WAV file.
+pub fn write_wav(path: &Path, sample_rate: u32, samples: &[i16]) {
+    let mut bytes = Vec::new();
+    write_pcm16(&mut bytes, sample_rate, samples).expect("writing to memory cannot fail");
+    fs::write(path, bytes).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+}
+
+/// A fresh directory under the system temp dir, removed with everything
+/// in it on drop (even when the test panics).
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new() -> Self {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "relaygate-cli-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let dir = std::env::temp_dir().join(name);
+        fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
+        Self(dir)
+    }
+
+    /// A path for `name` inside the directory.
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
