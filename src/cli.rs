@@ -288,15 +288,7 @@ fn tty_encode(args: &EncodeArgs) -> Result<()> {
     };
     let mut modulator = Modulator::new(params, args.sample_rate);
     modulator.push_codes(&codes);
-    let mut samples = Vec::new();
-    let mut block = vec![0i16; 4096];
-    loop {
-        let n = modulator.fill(&mut block);
-        samples.extend_from_slice(&block[..n]);
-        if n < block.len() {
-            break;
-        }
-    }
+    let samples = modulator.render();
     write_wav(&args.output, args.sample_rate, &samples)
 }
 

@@ -1,87 +1,18 @@
 //! The cargo-fuzz targets' bodies (`fuzz/fuzz_targets/`), run on a few
 //! hundred random inputs with proptest, so every `cargo test` on stable
 //! Rust checks that the demodulator and the WAV reader survive hostile
-//! input. The bodies are copies of the targets'; keep them in step. See
-//! docs/fuzzing.md for running the real fuzzer.
+//! input. The bodies live in `fuzz/bodies.rs`, shared with the targets.
+//! See docs/fuzzing.md for running the real fuzzer.
 
 use proptest::collection::vec;
 use proptest::prelude::*;
-use relaygate::audio::wav;
-use relaygate::modem::{BaudMode, Demodulator, LineParams, Modulator, RxFrame};
+use relaygate::modem::{LineParams, Modulator};
 use relaygate::text::baudot::{Encoder, Table};
 
-/// As in fuzz/fuzz_targets/demodulator.rs: the CLI's rates, then any rate
-/// from 4 kHz up.
-fn rate(b: u8) -> u32 {
-    match b {
-        0..=127 => [8000, 16000, 44100, 48000][usize::from(b % 4)],
-        _ => 4000 + u32::from(b - 128) * 500,
-    }
-}
+#[path = "../fuzz/bodies.rs"]
+mod bodies;
 
-/// As in fuzz/fuzz_targets/demodulator.rs: automatic, or a fixed rate from
-/// 0 to 127.5 baud.
-fn mode(b: u8) -> BaudMode {
-    if b < 64 {
-        BaudMode::Auto
-    } else {
-        BaudMode::Fixed(f64::from(b - 64) * 2.0)
-    }
-}
-
-/// The body of fuzz/fuzz_targets/demodulator.rs; returns the frames so
-/// tests can check the input reached the frame decisions.
-fn demodulator_body(data: &[u8]) -> Vec<RxFrame> {
-    if data.len() < 6 {
-        return Vec::new();
-    }
-    let (rate, mode) = (rate(data[0]), mode(data[1]));
-    let sizes: Vec<usize> = data[2..6].iter().map(|&b| usize::from(b) * 8 + 1).collect();
-    let samples: Vec<i16> = data[6..]
-        .chunks_exact(2)
-        .map(|b| i16::from_le_bytes([b[0], b[1]]))
-        .collect();
-
-    let mut demod = Demodulator::new(rate, mode);
-    let mut frames = Vec::new();
-    // An empty block must be harmless too.
-    demod.push(&[], &mut frames);
-    let mut rest = &samples[..];
-    for &size in sizes.iter().cycle() {
-        if rest.is_empty() {
-            break;
-        }
-        let (block, tail) = rest.split_at(size.min(rest.len()));
-        demod.push(block, &mut frames);
-        rest = tail;
-    }
-    demod.flush(&mut frames);
-
-    // What flush adds: 0.4 s of silence.
-    let fed = samples.len() as u64 + u64::from(rate) * 2 / 5;
-    let mut last = None;
-    for f in &frames {
-        assert!(f.code < 32, "{f:?}");
-        assert!(f.sample < fed, "{f:?} after the end of {fed} samples");
-        assert!(
-            last.is_none_or(|l| f.sample > l),
-            "{f:?} not after {last:?}"
-        );
-        assert!(f.baud.is_finite() && f.baud > 0.0, "{f:?}");
-        last = Some(f.sample);
-    }
-    assert!(!demod.in_burst(), "flush must forget the sender");
-    frames
-}
-
-/// The body of fuzz/fuzz_targets/wav_reader.rs.
-fn wav_reader_body(data: &[u8]) {
-    if let Ok((spec, samples)) = wav::read_all(data) {
-        assert!(samples.len() <= data.len());
-        assert_eq!(spec.channels, 1);
-        assert!(spec.sample_rate > 0);
-    }
-}
+use bodies::{demodulator as demodulator_body, rate, wav_reader as wav_reader_body};
 
 /// A fuzz input holding real TTY tones at the rate the header picks, so
 /// the frame search, validation and tracking run, not just the carrier
@@ -95,15 +26,7 @@ fn tty_input(header: [u8; 6], text: &str, baud50: bool) -> Vec<u8> {
     };
     let mut tx = Modulator::new(params, rate(header[0]));
     tx.push_codes(&codes);
-    let mut samples = Vec::new();
-    let mut block = [0i16; 4096];
-    loop {
-        let n = tx.fill(&mut block);
-        samples.extend_from_slice(&block[..n]);
-        if n < block.len() {
-            break;
-        }
-    }
+    let samples = tx.render();
     let mut data = header.to_vec();
     data.extend(samples.iter().flat_map(|s| s.to_le_bytes()));
     data

@@ -161,6 +161,19 @@ impl Modulator {
         }
     }
 
+    /// Everything queued, as samples, up to the end of the hold.
+    pub fn render(&mut self) -> Vec<i16> {
+        let mut out = Vec::new();
+        let mut block = [0i16; 4096];
+        loop {
+            let n = self.fill(&mut block);
+            out.extend_from_slice(&block[..n]);
+            if n < block.len() {
+                return out;
+            }
+        }
+    }
+
     fn ms_to_samples(&self, ms: u32) -> usize {
         (f64::from(ms) * self.sample_rate / 1000.0).round() as usize
     }

@@ -16,14 +16,7 @@ pub fn encode(text: &str, params: LineParams, rate: u32) -> Vec<i16> {
     m.push_codes(&codes);
     let pad = rate as usize / 2;
     let mut out = vec![0i16; pad];
-    let mut block = vec![0i16; 4096];
-    loop {
-        let n = m.fill(&mut block);
-        out.extend_from_slice(&block[..n]);
-        if n < block.len() {
-            break;
-        }
-    }
+    out.extend(m.render());
     out.extend(std::iter::repeat_n(0, pad));
     out
 }
