@@ -9,8 +9,9 @@ use std::fs;
 use std::path::Path;
 use std::process::Output;
 
-use common::cli::{TempDir, output, read_wav, relaygate, sox_convert, write_wav};
+use common::cli::{TempDir, output, relaygate, sox_convert};
 use common::peers::dialogue;
+use common::peers::{read_wav, write_wav};
 use relaygate::text::baudot::{Encoder, Table};
 
 /// `relaygate tty encode --output PATH EXTRA...` with `text` on stdin.

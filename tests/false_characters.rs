@@ -11,7 +11,8 @@ use std::f64::consts::PI;
 use std::path::Path;
 use std::sync::OnceLock;
 
-use common::cli::{TempDir, espeak, read_wav, sox_convert};
+use common::cli::{TempDir, espeak, sox_convert};
+use common::peers::read_wav;
 use relaygate::audio::wav::SampleFormat;
 use relaygate::modem::channel;
 use relaygate::modem::{BaudMode, Demodulator};

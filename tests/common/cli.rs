@@ -12,8 +12,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use relaygate::audio::wav::{read_all, write_pcm16};
-
 const SOX_HINT: &str = "is sox installed? (apt-get install sox)";
 const ESPEAK_HINT: &str = "is espeak-ng installed? (apt-get install espeak-ng)";
 
@@ -77,32 +75,7 @@ pub fn sox_convert(input: &Path, out_opts: &[&str], output: &Path, effects: &[&s
 fn tool<S: AsRef<OsStr>>(name: &str, args: impl IntoIterator<Item = S>, hint: &str) {
     let mut cmd = Command::new(name);
     cmd.args(args);
-    let shown = format!("{cmd:?}");
-    let out = cmd
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot start {shown}: {e}; {hint}"));
-    assert!(
-        out.status.success(),
-        "{shown} failed ({}); {hint}\n--- stderr ---\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// Reads a mono WAV file: its sample rate and samples.
-pub fn read_wav(path: &Path) -> (u32, Vec<i16>) {
-    let bytes = fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    let (spec, samples) =
-        read_all(&bytes[..]).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    (spec.sample_rate, samples)
-}
-
-/// Writes `samples` as a mono 16-bit PCM WAV file.
-pub fn write_wav(path: &Path, sample_rate: u32, samples: &[i16]) {
-    let mut bytes = Vec::new();
-    write_pcm16(&mut bytes, sample_rate, samples).expect("writing to memory cannot fail");
-    fs::write(path, bytes).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+    super::peers::run(&mut cmd, None, hint);
 }
 
 /// A fresh directory under the system temp dir, removed with everything

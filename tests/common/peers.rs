@@ -258,7 +258,8 @@ pub fn assert_same_text(what: &str, expected: &str, got: &str) {
     );
 }
 
-fn read_wav(path: &Path) -> (u32, Vec<i16>) {
+/// Reads a mono WAV file: its sample rate and samples.
+pub fn read_wav(path: &Path) -> (u32, Vec<i16>) {
     let file = fs::File::open(path).unwrap_or_else(|e| panic!("opening {}: {e}", path.display()));
     let (spec, samples) = read_all(std::io::BufReader::new(file))
         .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
@@ -266,7 +267,8 @@ fn read_wav(path: &Path) -> (u32, Vec<i16>) {
     (spec.sample_rate, samples)
 }
 
-fn write_wav(path: &Path, sample_rate: u32, samples: &[i16]) {
+/// Writes `samples` as a mono 16-bit PCM WAV file.
+pub fn write_wav(path: &Path, sample_rate: u32, samples: &[i16]) {
     let file =
         fs::File::create(path).unwrap_or_else(|e| panic!("creating {}: {e}", path.display()));
     let mut w = std::io::BufWriter::new(file);
@@ -277,7 +279,7 @@ fn write_wav(path: &Path, sample_rate: u32, samples: &[i16]) {
 
 /// Runs `cmd` to completion, feeding `stdin`; panics with its stderr if it
 /// cannot start or exits unsuccessfully.
-fn run(cmd: &mut Command, stdin: Option<&[u8]>, hint: &str) -> Output {
+pub fn run(cmd: &mut Command, stdin: Option<&[u8]>, hint: &str) -> Output {
     let shown = format!("{cmd:?}");
     let mut child = cmd
         .stdin(if stdin.is_some() {
