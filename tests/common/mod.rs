@@ -5,3 +5,4 @@
 pub mod cli;
 pub mod modem;
 pub mod peers;
+pub mod stt;

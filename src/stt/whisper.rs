@@ -1,0 +1,155 @@
+//! The whisper.cpp engine (through whisper-rs) behind [`SpeechToText`].
+//!
+//! This module owns loading a GGML model and running whisper on 16 kHz
+//! mono audio. Loading is an edge: it opens the model file, first to
+//! check its structure with [`ggml::check`] (whisper.cpp's own loader
+//! trusts the file and can abort the process on a damaged one), then to
+//! hand it to whisper.cpp. Transcription itself does no I/O. whisper.cpp's
+//! log lines are routed into `tracing` so they never reach stdout.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+
+use whisper_rs::{
+    FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
+};
+
+use super::error::SttError;
+use super::ggml::{self, ModelInfo};
+use super::{Segment, SpeechToText};
+
+/// How the engine runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WhisperOptions {
+    /// CPU threads whisper.cpp may use.
+    pub threads: usize,
+    /// Spoken language (`"en"`); ignored by English-only models.
+    pub language: String,
+    /// Run on the GPU when whisper-rs was built with one (the `cuda` feature).
+    pub gpu: bool,
+}
+
+impl Default for WhisperOptions {
+    /// English, all available cores up to 8, GPU when built with `cuda`.
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        WhisperOptions {
+            threads: cores.clamp(1, 8),
+            language: "en".to_string(),
+            gpu: cfg!(feature = "cuda"),
+        }
+    }
+}
+
+/// Per-call decoding settings.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Request {
+    /// Encoder positions to use (1500 = 30 s). `None` uses the full
+    /// window; a window sized to short audio is several times cheaper.
+    pub audio_ctx: Option<u32>,
+}
+
+/// A loaded whisper model with its decoding state.
+pub struct WhisperEngine {
+    // The state keeps the context alive through its own reference.
+    state: WhisperState,
+    options: WhisperOptions,
+    info: ModelInfo,
+}
+
+impl std::fmt::Debug for WhisperEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WhisperEngine")
+            .field("options", &self.options)
+            .field("info", &self.info)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Checks a GGML model file's structure without loading it.
+pub fn check_model_file(path: &Path) -> Result<ModelInfo, SttError> {
+    let model_err = |source| SttError::Model {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = File::open(path).map_err(|source| {
+        model_err(super::error::ModelError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    })?;
+    ggml::check(&mut BufReader::new(file)).map_err(model_err)
+}
+
+impl WhisperEngine {
+    /// Checks and loads the GGML model at `path`.
+    pub fn load(path: &Path, options: WhisperOptions) -> Result<Self, SttError> {
+        let info = check_model_file(path)?;
+        whisper_rs::install_logging_hooks();
+        let mut params = WhisperContextParameters::default();
+        params.use_gpu(options.gpu);
+        let load_err = |_| SttError::Load {
+            path: PathBuf::from(path),
+        };
+        let ctx = WhisperContext::new_with_params(path, params).map_err(load_err)?;
+        let state = ctx.create_state().map_err(load_err)?;
+        Ok(WhisperEngine {
+            state,
+            options,
+            info,
+        })
+    }
+
+    /// What the model file's header says.
+    pub fn model_info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    /// Transcribes 16 kHz mono audio with per-call settings.
+    pub fn transcribe_with(
+        &mut self,
+        audio: &[f32],
+        request: &Request,
+    ) -> Result<Vec<Segment>, SttError> {
+        if audio.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+        params.set_n_threads(self.options.threads.clamp(1, 64) as i32);
+        params.set_language(Some(self.options.language.as_str()));
+        params.set_translate(false);
+        params.set_print_special(false);
+        params.set_print_progress(false);
+        params.set_print_realtime(false);
+        params.set_print_timestamps(false);
+        params.set_suppress_nst(true);
+        params.set_no_context(true);
+        if let Some(ctx) = request.audio_ctx {
+            let max = self.info.hparams.n_audio_ctx.max(1) as u32;
+            params.set_audio_ctx(ctx.clamp(1, max) as i32);
+        }
+        self.state
+            .full(params, audio)
+            .map_err(|e| SttError::Engine(format!("{e:?}")))?;
+        let mut segments = Vec::new();
+        for seg in self.state.as_iter() {
+            let text = seg
+                .to_str_lossy()
+                .map_err(|e| SttError::Engine(format!("{e:?}")))?
+                .into_owned();
+            segments.push(Segment {
+                text,
+                start: seg.start_timestamp() as f64 / 100.0,
+                end: seg.end_timestamp() as f64 / 100.0,
+            });
+        }
+        Ok(segments)
+    }
+}
+
+impl SpeechToText for WhisperEngine {
+    fn transcribe(&mut self, audio: &[f32]) -> Result<Vec<Segment>, SttError> {
+        self.transcribe_with(audio, &Request::default())
+    }
+}

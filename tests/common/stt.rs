@@ -1,0 +1,261 @@
+//! Speech-to-text test material, obtained from package registries into
+//! relaygate's cache (`~/.cache/relaygate`, or `$RELAYGATE_CACHE`) so a
+//! second run needs no network:
+//!
+//! - whisper models through the `relaygate models fetch` contract;
+//! - `jfk.wav` from the npm package `nodejs-whisper@0.3.1` (`npm`);
+//! - `mel_filters.npz` from the `openai-whisper` source distribution on
+//!   PyPI (`python3 -m pip`), parsed here (a zip of `.npy` arrays);
+//! - telephone-quality audio made with `sox`.
+//!
+//! A missing tool fails the test with a message naming what to install;
+//! nothing here ever skips.
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+use relaygate::stt::fetch::Cache;
+
+/// What JFK says in `jfk.wav`.
+pub const JFK_TEXT: &str = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country.";
+
+const NPM_PACKAGE: &str = "nodejs-whisper@0.3.1";
+const JFK_IN_PACKAGE: &str = "package/cpp/whisper.cpp/bindings/go/samples/jfk.wav";
+const WHISPER_SDIST: &str = "openai-whisper==20250625";
+
+/// The built `relaygate` binary.
+pub fn relaygate() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_relaygate"))
+}
+
+/// Runs the binary with `args`, stdin closed.
+pub fn run_relaygate(args: &[&str]) -> Output {
+    relaygate()
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("the relaygate binary runs")
+}
+
+/// relaygate's cache, as the binary itself resolves it.
+pub fn cache() -> Cache {
+    Cache::from_env().expect("a cache directory (HOME or RELAYGATE_CACHE is set)")
+}
+
+/// A fresh empty directory under `target/`, unique to this call.
+pub fn temp_dir(label: &str) -> PathBuf {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!(
+        "target/test-tmp/stt-{label}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
+    dir
+}
+
+fn run_tool(cmd: &mut Command, hint: &str) -> Output {
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}; {hint}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed ({}): {}; {hint}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// The GGML model `name`, fetched once per test process through
+/// `relaygate models fetch` (which reuses the cache across runs).
+pub fn model(name: &str) -> PathBuf {
+    static MODELS: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
+    let mut map = MODELS
+        .get_or_init(|| Mutex::new(HashMap::new()))
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    map.entry(name.to_string())
+        .or_insert_with(|| {
+            let out = run_relaygate(&["models", "fetch", name]);
+            assert!(
+                out.status.success(),
+                "relaygate models fetch {name} failed: {} (needs python3 with pip and access to PyPI)",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let path = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+            assert!(path.is_file(), "fetch printed {}, which is not a file", path.display());
+            path
+        })
+        .clone()
+}
+
+/// `jfk.wav` (16 kHz, 16-bit, 11 s), from the npm package.
+pub fn jfk_wav() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let dir = cache().root().join("test-data");
+        let wav = dir.join("jfk.wav");
+        if wav.is_file() {
+            return wav;
+        }
+        let npm_dir = cache().root().join("npm");
+        fs::create_dir_all(&npm_dir).expect("creating the npm cache directory");
+        fs::create_dir_all(&dir).expect("creating the test-data directory");
+        let tgz = npm_dir.join("nodejs-whisper-0.3.1.tgz");
+        if !tgz.is_file() {
+            run_tool(
+                Command::new("npm")
+                    .args(["pack", NPM_PACKAGE, "--silent", "--pack-destination"])
+                    .arg(&npm_dir),
+                "is npm installed (apt-get install npm) and the npm registry reachable?",
+            );
+        }
+        let scratch = temp_dir("npm");
+        run_tool(
+            Command::new("tar")
+                .arg("-xzf")
+                .arg(&tgz)
+                .arg("-C")
+                .arg(&scratch)
+                .arg(JFK_IN_PACKAGE),
+            "is tar installed?",
+        );
+        let tmp = dir.join(format!("jfk.wav.{}.partial", std::process::id()));
+        fs::copy(scratch.join(JFK_IN_PACKAGE), &tmp).expect("copying jfk.wav");
+        fs::rename(&tmp, &wav).expect("installing jfk.wav");
+        let _ = fs::remove_dir_all(&scratch);
+        wav
+    })
+    .clone()
+}
+
+/// `src` as it sounds after a telephone line: 8 kHz, 300-3400 Hz,
+/// G.711 mu-law and back to 16-bit PCM (all by sox).
+pub fn telephone(src: &Path, label: &str) -> PathBuf {
+    let dir = temp_dir(label);
+    let ulaw = dir.join("ulaw.wav");
+    let out = dir.join("telephone.wav");
+    let hint = "is sox installed? (apt-get install sox)";
+    run_tool(
+        Command::new("sox")
+            .arg(src)
+            .args(["-e", "mu-law", "-t", "wav"])
+            .arg(&ulaw)
+            .args(["rate", "8000", "sinc", "300-3400"]),
+        hint,
+    );
+    run_tool(
+        Command::new("sox")
+            .arg(&ulaw)
+            .args(["-e", "signed-integer", "-b", "16"])
+            .arg(&out),
+        hint,
+    );
+    out
+}
+
+/// Whisper's reference 80-mel filter bank: (rows, columns, values).
+pub fn reference_mel_filters() -> (usize, usize, Vec<f32>) {
+    let pip_dir = cache().pip_dir();
+    fs::create_dir_all(&pip_dir).expect("creating the pip cache directory");
+    let find = || {
+        fs::read_dir(&pip_dir).ok().and_then(|d| {
+            d.flatten().map(|e| e.path()).find(|p| {
+                p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                    n.starts_with("openai_whisper-20250625") && n.ends_with(".tar.gz")
+                })
+            })
+        })
+    };
+    let sdist = match find() {
+        Some(p) => p,
+        None => {
+            run_tool(
+                Command::new("python3")
+                    .args(["-m", "pip", "download", "--no-deps", "--no-binary", ":all:"])
+                    .args(["--disable-pip-version-check", "--quiet", "-d"])
+                    .arg(&pip_dir)
+                    .arg(WHISPER_SDIST),
+                "is python3 with pip installed and PyPI reachable?",
+            );
+            find().expect("pip downloaded the openai-whisper sdist")
+        }
+    };
+    let out = run_tool(
+        Command::new("tar")
+            .arg("-xzOf")
+            .arg(&sdist)
+            .args(["--wildcards", "*/whisper/assets/mel_filters.npz"]),
+        "is tar installed?",
+    );
+    let mut npz = zip::ZipArchive::new(std::io::Cursor::new(out.stdout)).expect("npz is a zip");
+    let mut npy = Vec::new();
+    npz.by_name("mel_80.npy")
+        .expect("npz holds mel_80.npy")
+        .read_to_end(&mut npy)
+        .expect("reading mel_80.npy");
+    parse_npy_f32(&npy)
+}
+
+/// A little-endian float32 2-D `.npy` array: (rows, columns, values).
+fn parse_npy_f32(b: &[u8]) -> (usize, usize, Vec<f32>) {
+    assert!(b.starts_with(b"\x93NUMPY"), "not a .npy array");
+    let (header_len, start) = match b[6] {
+        1 => (u16::from_le_bytes([b[8], b[9]]) as usize, 10),
+        _ => (u32::from_le_bytes([b[8], b[9], b[10], b[11]]) as usize, 12),
+    };
+    let header = std::str::from_utf8(&b[start..start + header_len]).expect("ASCII header");
+    assert!(header.contains("'descr': '<f4'"), "not float32: {header}");
+    assert!(header.contains("'fortran_order': False"), "{header}");
+    let shape = header
+        .split("'shape': (")
+        .nth(1)
+        .and_then(|s| s.split(')').next())
+        .expect("a shape");
+    let dims: Vec<usize> = shape
+        .split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| s.trim().parse().expect("a dimension"))
+        .collect();
+    assert_eq!(dims.len(), 2, "shape {shape}");
+    let values: Vec<f32> = b[start + header_len..]
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    assert_eq!(values.len(), dims[0] * dims[1]);
+    (dims[0], dims[1], values)
+}
+
+/// Words for scoring: lower case, letters, digits and apostrophes only.
+pub fn normalise(text: &str) -> Vec<String> {
+    text.to_lowercase()
+        .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Word error rate of `hypothesis` against `reference`: word-level edit
+/// distance over the reference length, after [`normalise`].
+pub fn wer(reference: &str, hypothesis: &str) -> f64 {
+    let r = normalise(reference);
+    let h = normalise(hypothesis);
+    let mut prev: Vec<usize> = (0..=h.len()).collect();
+    for (i, rw) in r.iter().enumerate() {
+        let mut cur = vec![i + 1; h.len() + 1];
+        for (j, hw) in h.iter().enumerate() {
+            let sub = prev[j] + usize::from(rw != hw);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[h.len()] as f64 / r.len().max(1) as f64
+}
