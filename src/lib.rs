@@ -29,5 +29,6 @@
 pub mod audio;
 pub mod device;
 pub mod modem;
+pub mod relay;
 pub mod stt;
 pub mod text;

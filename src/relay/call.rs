@@ -1,0 +1,442 @@
+//! One relay call: the customer leg's typed text and the agent leg's
+//! committed speech in, speech and TTY text out.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use super::config::RelayConfig;
+use super::tty_queue::TtyQueue;
+use crate::text::conventions::Ending;
+use crate::text::phrasing::{PhraseEvent, Phraser};
+use crate::text::tty_form::to_tty;
+
+/// Something to say to the agent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Utterance {
+    /// Identifies the utterance in [`Call::handle_speech_finished`].
+    pub id: u64,
+    /// Speakable text.
+    pub text: String,
+}
+
+/// What the call asks of its legs, or tells the rest of the system.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Output {
+    /// Speak this to the agent; report back when it has been played.
+    Speak(Utterance),
+    /// Print this character on the TTY now.
+    Tty(char),
+    /// Something happened (metadata only).
+    Event(CallEvent),
+}
+
+/// Call events: what the rest of the system may show or count. They
+/// carry no conversation content.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum CallEvent {
+    /// Text waiting for the TTY: characters and seconds of printing.
+    Backlog {
+        /// Characters queued.
+        chars: usize,
+        /// Seconds the TTY needs to print them.
+        seconds: f64,
+    },
+    /// The agent was asked to pause because the TTY fell behind.
+    BacklogNotice,
+    /// The TTY user started typing.
+    CustomerTyping,
+    /// The TTY user handed the turn to the agent (GA).
+    CustomerTurn,
+    /// The agent finished and the TTY has everything: GA was sent.
+    AgentTurn,
+    /// The TTY user is ending the call.
+    Ending(Ending),
+    /// An agent leg joined.
+    AgentJoined,
+    /// The agent leg went away; unspoken text waits for the next one.
+    AgentLeft,
+}
+
+/// Who said something, in the transcript.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Party {
+    /// The TTY user (what they typed).
+    Customer,
+    /// The agent (what speech-to-text committed).
+    Agent,
+}
+
+/// One line of the in-memory transcript.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TranscriptEntry {
+    /// Call time.
+    pub at: Duration,
+    /// Who.
+    pub party: Party,
+    /// What, verbatim.
+    pub text: String,
+}
+
+/// Counts and delays of a call: metadata only, safe to log.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CallStats {
+    /// Printable characters the TTY user typed.
+    pub chars_typed: usize,
+    /// Typed characters whose phrase the agent leg finished playing.
+    pub chars_spoken: usize,
+    /// Characters printed on the TTY.
+    pub chars_to_tty: usize,
+    /// Largest TTY backlog, in seconds of printing.
+    pub max_backlog_seconds: f64,
+    /// From a typed phrase closing to its speech starting, per phrase.
+    pub phrase_to_speech: Vec<Duration>,
+    /// From a committed agent phrase to its first character printing.
+    pub speech_to_tty: Vec<Duration>,
+    /// Backlog notices spoken to the agent.
+    pub backlog_notices: usize,
+}
+
+/// A typed phrase on its way to the agent.
+#[derive(Debug, Clone)]
+struct Pending {
+    utterance: Utterance,
+    /// Typed characters it carries (0 for greetings and notices).
+    typed_chars: usize,
+    /// When the phrase closed.
+    closed_at: Duration,
+    started: bool,
+}
+
+/// One relay call. See the module docs of [`crate::relay`].
+#[derive(Debug, Clone)]
+pub struct Call {
+    config: RelayConfig,
+    phraser: Phraser,
+    /// To be spoken, in order; the front goes first.
+    speech: VecDeque<Pending>,
+    /// Handed to the agent leg, not yet finished.
+    in_flight: Vec<Pending>,
+    agent_present: bool,
+    tty: TtyQueue,
+    /// Agent commits waiting for their first character to print:
+    /// (characters queued ahead of it, commit time).
+    awaiting_print: VecDeque<(usize, Duration)>,
+    printed: usize,
+    agent_speaking: bool,
+    agent_quiet_since: Option<Duration>,
+    /// The agent has spoken since the TTY last got GA.
+    agent_turn_open: bool,
+    last_notice: Option<Duration>,
+    next_id: u64,
+    outputs: VecDeque<Output>,
+    transcript: Vec<TranscriptEntry>,
+    stats: CallStats,
+    ended: bool,
+}
+
+impl Call {
+    /// A call starting at call time `now`; the TTY greeting is queued at
+    /// once, the agent greeting waits for an agent leg.
+    pub fn new(config: RelayConfig, now: Duration) -> Self {
+        let mut call = Call {
+            phraser: Phraser::new(config.phrasing.clone()),
+            tty: TtyQueue::new(config.tty_chars_per_second),
+            config,
+            speech: VecDeque::new(),
+            in_flight: Vec::new(),
+            agent_present: false,
+            awaiting_print: VecDeque::new(),
+            printed: 0,
+            agent_speaking: false,
+            agent_quiet_since: None,
+            agent_turn_open: false,
+            last_notice: None,
+            next_id: 0,
+            outputs: VecDeque::new(),
+            transcript: Vec::new(),
+            stats: CallStats::default(),
+            ended: false,
+        };
+        let greeting = call.config.tty_greeting.clone();
+        call.tty.push_str(&greeting);
+        call.pump(now);
+        call
+    }
+
+    /// An agent leg joined: it is greeted, then hears everything waiting.
+    pub fn handle_agent_joined(&mut self, now: Duration) {
+        self.agent_present = true;
+        let greeting = self.utterance(self.config.agent_greeting.clone(), 0, now);
+        self.speech.push_front(greeting);
+        self.outputs
+            .push_back(Output::Event(CallEvent::AgentJoined));
+        self.pump(now);
+    }
+
+    /// The agent leg went away. What it had not finished playing goes back
+    /// to the front of the queue, in order, for the next agent.
+    pub fn handle_agent_left(&mut self, now: Duration) {
+        self.agent_present = false;
+        self.agent_speaking = false;
+        for mut p in self.in_flight.drain(..).rev() {
+            p.started = false;
+            // A greeting is given afresh to the next agent.
+            if p.typed_chars > 0 || p.utterance.text != self.config.agent_greeting {
+                self.speech.push_front(p);
+            }
+        }
+        self.speech
+            .retain(|p| p.typed_chars > 0 || p.utterance.text != self.config.agent_greeting);
+        self.outputs.push_back(Output::Event(CallEvent::AgentLeft));
+        self.pump(now);
+    }
+
+    /// Text the TTY user typed.
+    pub fn handle_tty_text(&mut self, text: &str, now: Duration) {
+        self.stats.chars_typed += text.chars().filter(|c| !c.is_control()).count();
+        self.phraser.push_text(text, now);
+        self.pump(now);
+    }
+
+    /// Text speech-to-text committed from the agent's voice.
+    pub fn handle_agent_speech(&mut self, text: &str, now: Duration) {
+        let text = text.trim();
+        if text.is_empty() {
+            return;
+        }
+        self.transcript.push(TranscriptEntry {
+            at: now,
+            party: Party::Agent,
+            text: text.to_owned(),
+        });
+        let tty = to_tty(text, self.config.table);
+        let mut chunk = tty.text;
+        if chunk.is_empty() {
+            return;
+        }
+        // Words of consecutive commits need a space between them.
+        if self.tty.last().is_some_and(|c| !c.is_whitespace()) {
+            chunk.insert(0, ' ');
+        }
+        self.awaiting_print.push_back((self.tty.len(), now));
+        self.tty.push_str(&chunk);
+        self.agent_turn_open = true;
+        self.backlog_changed(now);
+        self.pump(now);
+    }
+
+    /// Whether the agent is speaking now (voice activity on the agent leg).
+    pub fn handle_agent_voice(&mut self, speaking: bool, now: Duration) {
+        if speaking == self.agent_speaking {
+            return;
+        }
+        self.agent_speaking = speaking;
+        self.agent_quiet_since = (!speaking).then_some(now);
+        if speaking {
+            self.agent_turn_open = true;
+        }
+        self.pump(now);
+    }
+
+    /// The agent leg started playing utterance `id`.
+    pub fn handle_speech_started(&mut self, id: u64, now: Duration) {
+        if let Some(p) = self.in_flight.iter_mut().find(|p| p.utterance.id == id) {
+            if !p.started && p.typed_chars > 0 {
+                self.stats
+                    .phrase_to_speech
+                    .push(now.saturating_sub(p.closed_at));
+            }
+            p.started = true;
+        }
+    }
+
+    /// The agent leg finished playing utterance `id`.
+    pub fn handle_speech_finished(&mut self, id: u64, now: Duration) {
+        if let Some(i) = self.in_flight.iter().position(|p| p.utterance.id == id) {
+            let p = self.in_flight.remove(i);
+            self.stats.chars_spoken += p.typed_chars;
+        }
+        self.pump(now);
+    }
+
+    /// Advances call time to `now`.
+    pub fn handle_timeout(&mut self, now: Duration) {
+        self.pump(now);
+    }
+
+    /// The call is ending: everything typed is phrased now, so it can
+    /// still be spoken.
+    pub fn finish(&mut self, now: Duration) {
+        self.ended = true;
+        self.phraser.flush();
+        self.pump(now);
+    }
+
+    /// The next output, if any.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
+    /// When [`Call::handle_timeout`] should next be called.
+    pub fn poll_timeout(&self) -> Option<Duration> {
+        let turn = self
+            .agent_quiet_since
+            .filter(|_| self.agent_turn_open)
+            .map(|t| t + self.config.agent_turn_silence);
+        [self.phraser.poll_timeout(), self.tty.deadline(), turn]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Whether nothing is waiting in either direction.
+    pub fn is_idle(&self) -> bool {
+        self.speech.is_empty()
+            && self.in_flight.is_empty()
+            && self.tty.is_empty()
+            && self.phraser.pending_text().is_empty()
+    }
+
+    /// Typed characters not yet played to an agent: queued, in flight, or
+    /// still being phrased. At the end of a call this is what was lost.
+    pub fn unspoken_chars(&self) -> usize {
+        let queued: usize = self
+            .speech
+            .iter()
+            .chain(&self.in_flight)
+            .map(|p| p.typed_chars)
+            .sum();
+        queued
+            + self
+                .phraser
+                .pending_text()
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .count()
+    }
+
+    /// Characters waiting for the TTY.
+    pub fn tty_backlog(&self) -> usize {
+        self.tty.len()
+    }
+
+    /// The call's transcript, kept for the life of the call only.
+    pub fn transcript(&self) -> &[TranscriptEntry] {
+        &self.transcript
+    }
+
+    /// Counts and delays so far.
+    pub fn stats(&self) -> &CallStats {
+        &self.stats
+    }
+
+    fn utterance(&mut self, text: String, typed_chars: usize, now: Duration) -> Pending {
+        self.next_id += 1;
+        Pending {
+            utterance: Utterance {
+                id: self.next_id,
+                text,
+            },
+            typed_chars,
+            closed_at: now,
+            started: false,
+        }
+    }
+
+    /// Moves everything that can move at `now`.
+    fn pump(&mut self, now: Duration) {
+        self.phraser.handle_timeout(now);
+        while let Some(event) = self.phraser.poll_event() {
+            self.phrase_event(event, now);
+        }
+        if self.agent_present {
+            while let Some(p) = self.speech.pop_front() {
+                self.outputs.push_back(Output::Speak(p.utterance.clone()));
+                self.in_flight.push(p);
+            }
+        }
+        self.print(now);
+        self.agent_turn(now);
+    }
+
+    fn phrase_event(&mut self, event: PhraseEvent, now: Duration) {
+        match event {
+            PhraseEvent::Typing => self.event(CallEvent::CustomerTyping),
+            PhraseEvent::Speak { typed, spoken } => {
+                let typed_chars = typed.chars().filter(|c| !c.is_whitespace()).count();
+                self.transcript.push(TranscriptEntry {
+                    at: now,
+                    party: Party::Customer,
+                    text: typed,
+                });
+                let p = self.utterance(spoken, typed_chars, now);
+                self.speech.push_back(p);
+            }
+            PhraseEvent::Turn => self.event(CallEvent::CustomerTurn),
+            PhraseEvent::Ending(e) => self.event(CallEvent::Ending(e)),
+        }
+    }
+
+    fn print(&mut self, now: Duration) {
+        let before = self.tty.len();
+        while let Some(c) = self.tty.pop(now) {
+            self.outputs.push_back(Output::Tty(c));
+            self.stats.chars_to_tty += 1;
+            self.printed += 1;
+            // The first character of a commit just went out.
+            while let Some(&(ahead, at)) = self.awaiting_print.front() {
+                if ahead > 0 {
+                    break;
+                }
+                self.stats.speech_to_tty.push(now.saturating_sub(at));
+                self.awaiting_print.pop_front();
+            }
+            for (ahead, _) in self.awaiting_print.iter_mut() {
+                *ahead = ahead.saturating_sub(1);
+            }
+        }
+        if self.tty.len() != before && self.tty.is_empty() {
+            self.backlog_changed(now);
+        }
+    }
+
+    /// The agent has stopped speaking for a while and the TTY has printed
+    /// everything: the TTY user's turn.
+    fn agent_turn(&mut self, now: Duration) {
+        let quiet = self
+            .agent_quiet_since
+            .is_some_and(|t| now >= t + self.config.agent_turn_silence);
+        if self.agent_turn_open && quiet && !self.agent_speaking && self.tty.is_empty() {
+            self.agent_turn_open = false;
+            self.tty.push_str(" GA\n");
+            self.event(CallEvent::AgentTurn);
+            self.print(now);
+        }
+    }
+
+    fn backlog_changed(&mut self, now: Duration) {
+        let seconds = self.tty.seconds();
+        self.stats.max_backlog_seconds = self.stats.max_backlog_seconds.max(seconds);
+        self.event(CallEvent::Backlog {
+            chars: self.tty.len(),
+            seconds,
+        });
+        let due = self
+            .last_notice
+            .is_none_or(|t| now >= t + self.config.notice_interval);
+        if seconds > self.config.backlog_threshold.as_secs_f64() && due && !self.ended {
+            self.last_notice = Some(now);
+            self.stats.backlog_notices += 1;
+            let notice = self.utterance(self.config.backlog_notice.clone(), 0, now);
+            // Ahead of typed phrases: it is about the agent's own pace.
+            self.speech.push_front(notice);
+            self.event(CallEvent::BacklogNotice);
+        }
+    }
+
+    fn event(&mut self, e: CallEvent) {
+        self.outputs.push_back(Output::Event(e));
+    }
+}

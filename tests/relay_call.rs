@@ -1,0 +1,290 @@
+//! The relay core on its own: a scripted conversation with a TTY typing
+//! at Baudot speed and an agent speaking faster than the TTY can print,
+//! on a virtual clock, in milliseconds of real time.
+
+use std::time::Duration;
+
+use relaygate::relay::{Call, CallEvent, Output, RelayConfig};
+use relaygate::text::conventions::Ending;
+
+const STEP: Duration = Duration::from_millis(10);
+/// A Baudot character at 45.45 baud with 1.5 stop bits.
+const CHAR_TIME: Duration = Duration::from_millis(165);
+
+/// A simulated world around one call: a TTY that types and prints, an
+/// agent leg that plays utterances at 15 characters a second.
+struct World {
+    call: Call,
+    now: Duration,
+    printed: String,
+    print_times: Vec<Duration>,
+    heard: Vec<String>,
+    events: Vec<(Duration, CallEvent)>,
+    /// Utterance being played and when it ends.
+    playing: Option<(u64, Duration)>,
+    queue: Vec<(u64, String)>,
+    agent_present: bool,
+}
+
+impl World {
+    fn new(config: RelayConfig) -> Self {
+        World {
+            call: Call::new(config, Duration::ZERO),
+            now: Duration::ZERO,
+            printed: String::new(),
+            print_times: Vec::new(),
+            heard: Vec::new(),
+            events: Vec::new(),
+            playing: None,
+            queue: Vec::new(),
+            agent_present: false,
+        }
+    }
+
+    fn join(&mut self) {
+        self.agent_present = true;
+        self.call.handle_agent_joined(self.now);
+        self.drain();
+    }
+
+    fn drop_agent(&mut self) {
+        self.agent_present = false;
+        self.playing = None;
+        self.queue.clear();
+        self.call.handle_agent_left(self.now);
+        self.drain();
+    }
+
+    fn drain(&mut self) {
+        while let Some(out) = self.call.poll_output() {
+            match out {
+                Output::Tty(c) => {
+                    self.printed.push(c);
+                    self.print_times.push(self.now);
+                }
+                Output::Speak(u) => self.queue.push((u.id, u.text)),
+                Output::Event(e) => self.events.push((self.now, e)),
+                _ => {}
+            }
+        }
+    }
+
+    /// Advances the clock by `d`, playing utterances and running timers.
+    fn run(&mut self, d: Duration) {
+        let end = self.now + d;
+        while self.now < end {
+            self.now += STEP;
+            if let Some((id, done)) = self.playing
+                && self.now >= done
+            {
+                self.call.handle_speech_finished(id, self.now);
+                self.playing = None;
+            }
+            if self.playing.is_none() && self.agent_present && !self.queue.is_empty() {
+                let (id, text) = self.queue.remove(0);
+                self.call.handle_speech_started(id, self.now);
+                let len = Duration::from_millis(text.len() as u64 * 1000 / 15);
+                self.heard.push(text);
+                self.playing = Some((id, self.now + len));
+            }
+            self.call.handle_timeout(self.now);
+            self.drain();
+        }
+    }
+
+    fn type_text(&mut self, text: &str) {
+        for c in text.chars() {
+            self.call.handle_tty_text(&c.to_string(), self.now);
+            self.drain();
+            self.run(CHAR_TIME);
+        }
+    }
+
+    /// The agent says `words` at 15 characters a second; speech-to-text
+    /// commits them a few words at a time.
+    fn agent_says(&mut self, words: &str) {
+        self.call.handle_agent_voice(true, self.now);
+        let ws: Vec<&str> = words.split(' ').collect();
+        for chunk in ws.chunks(3) {
+            let text = chunk.join(" ");
+            self.run(Duration::from_millis((text.len() as u64 + 1) * 1000 / 15));
+            self.call.handle_agent_speech(&text, self.now);
+            self.drain();
+        }
+        self.call.handle_agent_voice(false, self.now);
+        self.drain();
+    }
+
+    fn count(&self, f: impl Fn(&CallEvent) -> bool) -> usize {
+        self.events.iter().filter(|(_, e)| f(e)).count()
+    }
+}
+
+const AGENT_ANSWER: &str = "Thanks for waiting. I can see the two charges on your card from the \
+    fourteenth of March, and I have already started a refund for the second one. It should \
+    show up on your statement within three to five working days, and you will get an email \
+    to confirm it. Is there anything else I can help you with today?";
+
+#[test]
+fn a_whole_conversation_is_relayed_both_ways() {
+    let mut w = World::new(RelayConfig::default());
+    w.run(Duration::from_secs(1));
+    w.join();
+    w.run(Duration::from_secs(12));
+    assert!(
+        w.heard[0].contains("relay call"),
+        "agent greeting: {:?}",
+        w.heard
+    );
+    assert!(w.printed.starts_with("(RELAY CALL, AGENT ON THE LINE)"));
+
+    w.type_text("HI I WAS CHARGED TWICE PLS HELP GA ");
+    w.run(Duration::from_secs(5));
+    assert!(
+        w.heard
+            .iter()
+            .any(|h| h == "Hi I was charged twice please help"),
+        "{:?}",
+        w.heard
+    );
+    assert!(w.heard.iter().any(|h| h == "Go ahead."));
+    assert_eq!(w.count(|e| *e == CallEvent::CustomerTurn), 1);
+    assert!(w.count(|e| *e == CallEvent::CustomerTyping) >= 1);
+
+    w.agent_says(AGENT_ANSWER);
+    w.run(Duration::from_secs(90));
+    // Verbatim: every word the agent said reached the TTY, in order.
+    let expected =
+        relaygate::text::tty_form::to_tty(AGENT_ANSWER, relaygate::text::baudot::Table::Us).text;
+    assert!(w.printed.contains(&expected), "printed: {}", w.printed);
+    // Then GA, once the TTY had printed everything and the agent was quiet.
+    assert!(w.printed.trim_end().ends_with("GA"), "{}", w.printed);
+    assert_eq!(w.count(|e| *e == CallEvent::AgentTurn), 1);
+
+    w.type_text("NO THX BYE SKSK\n");
+    w.run(Duration::from_secs(5));
+    assert_eq!(w.count(|e| *e == CallEvent::Ending(Ending::HangingUp)), 1);
+    w.call.finish(w.now);
+    w.run(Duration::from_secs(5));
+    assert!(w.call.is_idle());
+    assert_eq!(w.call.unspoken_chars(), 0);
+    let stats = w.call.stats();
+    assert_eq!(
+        stats.chars_spoken,
+        stats.chars_typed - count_spaces("HI I WAS CHARGED TWICE PLS HELP GA NO THX BYE SKSK")
+    );
+}
+
+fn count_spaces(s: &str) -> usize {
+    s.chars().filter(|c| c.is_whitespace()).count()
+}
+
+#[test]
+fn a_long_answer_builds_a_backlog_and_the_agent_is_asked_to_pause_once() {
+    let mut w = World::new(RelayConfig::default());
+    w.join();
+    w.run(Duration::from_secs(15));
+    let heard_before = w.heard.len();
+    w.agent_says(AGENT_ANSWER);
+    // 15 characters a second in, 6 out: the backlog passes 8 s.
+    let max = w
+        .events
+        .iter()
+        .filter_map(|(_, e)| match e {
+            CallEvent::Backlog { seconds, .. } => Some(*seconds),
+            _ => None,
+        })
+        .fold(0.0, f64::max);
+    assert!(max > 8.0, "backlog peaked at {max} s");
+    assert_eq!(w.count(|e| *e == CallEvent::BacklogNotice), 1);
+    w.run(Duration::from_secs(1));
+    assert!(
+        w.heard[heard_before..]
+            .iter()
+            .any(|h| h.contains("still reading"))
+    );
+    // Still talking past the backlog: a second notice only after 20 s.
+    let first = w
+        .events
+        .iter()
+        .find(|(_, e)| *e == CallEvent::BacklogNotice)
+        .map(|(t, _)| *t);
+    w.agent_says(AGENT_ANSWER);
+    let notices: Vec<Duration> = w
+        .events
+        .iter()
+        .filter(|(_, e)| *e == CallEvent::BacklogNotice)
+        .map(|(t, _)| *t)
+        .collect();
+    for pair in notices.windows(2) {
+        assert!(pair[1] - pair[0] >= Duration::from_secs(20), "{notices:?}");
+    }
+    assert!(first.is_some());
+}
+
+#[test]
+fn the_tty_line_stays_busy_while_there_is_a_backlog() {
+    let mut w = World::new(RelayConfig::default());
+    w.join();
+    w.run(Duration::from_secs(15));
+    let start = w.print_times.len();
+    w.agent_says(AGENT_ANSWER);
+    w.run(Duration::from_secs(80));
+    // Print times of the answer: back to back at the line's rate.
+    let times = &w.print_times[start..];
+    let cps = RelayConfig::default().tty_chars_per_second;
+    let span = (*times.last().unwrap() - times[0]).as_secs_f64();
+    let utilisation = (times.len() - 1) as f64 / (span * cps);
+    assert!(utilisation >= 0.95, "printing utilisation {utilisation:.3}");
+}
+
+#[test]
+fn typed_text_survives_a_dropped_agent_leg() {
+    let mut w = World::new(RelayConfig::default());
+    w.join();
+    w.run(Duration::from_secs(15));
+    w.type_text("MY ACCOUNT NBR IS 88214-07. ");
+    // The phrase is handed to the agent leg, which drops before it ends.
+    w.run(Duration::from_millis(300));
+    assert!(w.playing.is_some());
+    w.drop_agent();
+    w.type_text(" I AM STILL HERE GA ");
+    w.run(Duration::from_secs(3));
+    assert!(w.call.unspoken_chars() > 0);
+    let heard_before = w.heard.len();
+    w.join();
+    w.run(Duration::from_secs(30));
+    let after = &w.heard[heard_before..];
+    assert!(
+        after[0].contains("relay call"),
+        "new agent is greeted first: {after:?}"
+    );
+    assert!(
+        after
+            .iter()
+            .any(|h| h == "My account number is 8 8 2, 1 4, 0 7."),
+        "{after:?}"
+    );
+    assert!(after.iter().any(|h| h == "I am still here"), "{after:?}");
+    assert_eq!(w.call.unspoken_chars(), 0);
+    assert!(w.events.iter().any(|(_, e)| *e == CallEvent::AgentLeft));
+}
+
+#[test]
+fn nothing_of_the_conversation_is_in_the_statistics() {
+    let mut w = World::new(RelayConfig::default());
+    w.join();
+    w.type_text("SECRET WORD IS PINEAPPLE GA ");
+    w.agent_says("the code is four four two");
+    w.run(Duration::from_secs(30));
+    let stats = format!("{:?}", w.call.stats());
+    assert!(!stats.contains("PINEAPPLE") && !stats.to_lowercase().contains("pineapple"));
+    assert!(!stats.contains("four"));
+    // The transcript has it, for the life of the call.
+    assert!(
+        w.call
+            .transcript()
+            .iter()
+            .any(|e| e.text.contains("PINEAPPLE"))
+    );
+}
