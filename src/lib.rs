@@ -13,6 +13,9 @@
 //! - [`text`]: Baudot character tables and shift handling.
 //! - [`audio`]: WAV parsing and writing, G.711 companding.
 //! - [`device`]: TTY hardware profiles (`devices/*.toml`).
+//! - [`tts`]: text to speech for the agent's ear: engines behind one
+//!   trait, voice profiles (`voices/*.toml`), the neural voice installer.
+//!   The one module with `unsafe` code, confined to its libespeak-ng FFI.
 //!
 //! I/O lives only at the edges: the command-line interface in `main.rs`
 //! and `cli.rs` reads files and writes stdout.
@@ -21,10 +24,11 @@
 //!   WAV/G.711 -> audio -> modem::Demodulator -> text::Decoder -> text
 //!   text -> text::Encoder -> modem::Modulator -> audio -> WAV
 //! ```
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod audio;
 pub mod device;
 pub mod modem;
 pub mod text;
+pub mod tts;
