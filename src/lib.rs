@@ -15,6 +15,9 @@
 //! - [`device`]: TTY hardware profiles (`devices/*.toml`).
 //! - [`stt`]: speech-to-text with whisper.cpp, and the model import that
 //!   feeds it (model files are read only by its named edge functions).
+//! - [`tts`]: text to speech for the agent's ear: engines behind one
+//!   trait, voice profiles (`voices/*.toml`), the neural voice installer.
+//!   The one module with `unsafe` code, confined to its libespeak-ng FFI.
 //!
 //! I/O lives only at the edges: the command-line interface in `main.rs`
 //! and `cli.rs` reads files and writes stdout.
@@ -23,7 +26,7 @@
 //!   WAV/G.711 -> audio -> modem::Demodulator -> text::Decoder -> text
 //!   text -> text::Encoder -> modem::Modulator -> audio -> WAV
 //! ```
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod audio;
@@ -32,3 +35,4 @@ pub mod modem;
 pub mod relay;
 pub mod stt;
 pub mod text;
+pub mod tts;
