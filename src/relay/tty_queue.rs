@@ -15,6 +15,7 @@ pub(crate) struct TtyQueue {
     /// The last character queued, printed or not.
     last: Option<char>,
     per_char: Duration,
+    chars_per_second: f64,
     /// Earliest call time at which the next character may go.
     next_slot: Duration,
 }
@@ -30,6 +31,7 @@ impl TtyQueue {
             chars: VecDeque::new(),
             last: None,
             per_char: Duration::from_secs_f64(1.0 / cps),
+            chars_per_second: cps,
             next_slot: Duration::ZERO,
         }
     }
@@ -54,7 +56,7 @@ impl TtyQueue {
 
     /// Printing time of what is queued.
     pub fn seconds(&self) -> f64 {
-        self.chars.len() as f64 * self.per_char.as_secs_f64()
+        self.chars.len() as f64 / self.chars_per_second
     }
 
     /// The next character, if the line can take one at `now`.
