@@ -13,20 +13,22 @@ use serde::Deserialize;
 use crate::text::baudot::Table;
 
 /// The fields a profile may set, in the order the docs list them.
-const FIELDS: [&str; 6] = [
+const FIELDS: [&str; 7] = [
     "name",
     "description",
     "baud",
     "stop_bits",
     "table",
     "unshift_on_space",
+    "line",
 ];
 
 /// Profiles compiled in, so the binary works with no files around.
-const BUILTINS: [(&str, &str); 3] = [
+const BUILTINS: [(&str, &str); 4] = [
     ("us-generic", include_str!("../devices/us-generic.toml")),
     ("us-2stop", include_str!("../devices/us-2stop.toml")),
     ("eu-50", include_str!("../devices/eu-50.toml")),
+    ("ascii-300", include_str!("../devices/ascii-300.toml")),
 ];
 
 const BUILTIN_NAMES: [&str; BUILTINS.len()] = {
@@ -57,6 +59,34 @@ pub struct DeviceProfile {
     /// Whether the machine drops back to letters after a space.
     #[serde(default = "default_unshift_on_space")]
     pub unshift_on_space: bool,
+    /// What travels on the line: 5-bit Baudot codes (tones on a phone
+    /// line, one byte per code on a serial port) or ASCII characters.
+    #[serde(default)]
+    pub line: Line,
+}
+
+/// The character code a TTY speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Line {
+    /// 5-bit Baudot (TIA-825-A, ITA2): the usual TTY.
+    #[default]
+    Baudot,
+    /// 7-bit ASCII, 8 data bits, no parity (serial TTYs and terminals
+    /// such as 300-baud direct-connect machines).
+    Ascii,
+}
+
+impl DeviceProfile {
+    /// Characters the device prints per second at full speed.
+    pub fn chars_per_second(&self) -> f64 {
+        match self.line {
+            // Start bit, five data bits, stop bits.
+            Line::Baudot => self.baud / (6.0 + self.stop_bits),
+            // Start bit, eight data bits, stop bits.
+            Line::Ascii => self.baud / (9.0 + self.stop_bits),
+        }
+    }
 }
 
 fn default_unshift_on_space() -> bool {
@@ -73,6 +103,7 @@ impl Default for DeviceProfile {
             stop_bits: 1.5,
             table: Table::Us,
             unshift_on_space: true,
+            line: Line::Baudot,
         }
     }
 }
@@ -84,7 +115,11 @@ impl DeviceProfile {
             return Err(ProfileError::EmptyName);
         }
         // Also refuses NaN, which TOML can spell.
-        if !(40.0..=110.0).contains(&self.baud) {
+        let baud_ok = match self.line {
+            Line::Baudot => (40.0..=110.0).contains(&self.baud),
+            Line::Ascii => [110.0, 300.0, 1200.0, 2400.0, 4800.0, 9600.0].contains(&self.baud),
+        };
+        if !baud_ok {
             return Err(ProfileError::BaudOutOfRange { baud: self.baud });
         }
         if ![1.0, 1.5, 2.0].contains(&self.stop_bits) {
@@ -132,7 +167,10 @@ pub enum ProfileError {
         message: String,
     },
     /// The line speed is not one a Baudot TTY uses.
-    #[error("baud {baud} is out of range: Baudot TTYs run 42 to 50 baud (100 for some)")]
+    #[error(
+        "baud {baud} is out of range: Baudot TTYs run 42 to 50 baud (100 for some); \
+         ASCII ones 110, 300, 1200, 2400, 4800 or 9600"
+    )]
     BaudOutOfRange {
         /// The speed as given.
         baud: f64,
@@ -245,7 +283,10 @@ table = "us"
 
     #[test]
     fn builtin_profiles_parse_validate_and_carry_their_names() {
-        assert_eq!(builtin_names(), ["us-generic", "us-2stop", "eu-50"]);
+        assert_eq!(
+            builtin_names(),
+            ["us-generic", "us-2stop", "eu-50", "ascii-300"]
+        );
         for name in builtin_names() {
             let profile = builtin(name).unwrap_or_else(|| panic!("{name} failed"));
             assert_eq!(profile.name, *name);
@@ -367,8 +408,14 @@ table = "us"
         assert!(matches!(err, ProfileError::BaudOutOfRange { baud } if baud == 30.0));
         assert_eq!(
             err.to_string(),
-            "baud 30 is out of range: Baudot TTYs run 42 to 50 baud (100 for some)"
+            "baud 30 is out of range: Baudot TTYs run 42 to 50 baud (100 for some); \
+             ASCII ones 110, 300, 1200, 2400, 4800 or 9600"
         );
+        let ascii = GOOD.replace("45.45", "45.45\nline = \"ascii\"");
+        assert!(matches!(
+            from_toml(&ascii),
+            Err(ProfileError::BaudOutOfRange { .. })
+        ));
         for bad in ["39.9", "110.5", "nan", "inf", "-50"] {
             let err = from_toml(&GOOD.replace("45.45", bad)).unwrap_err();
             assert!(matches!(err, ProfileError::BaudOutOfRange { .. }), "{bad}");
