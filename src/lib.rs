@@ -31,6 +31,7 @@
 
 pub mod audio;
 pub mod device;
+pub mod legs;
 pub mod modem;
 pub mod relay;
 pub mod stt;

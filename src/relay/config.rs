@@ -43,8 +43,7 @@ impl RelayConfig {
         RelayConfig {
             phrasing: PhrasingConfig::default(),
             table: profile.table,
-            // Start bit, five data bits and the stop bits per character.
-            tty_chars_per_second: profile.baud / (6.0 + profile.stop_bits),
+            tty_chars_per_second: profile.chars_per_second(),
             agent_greeting: "Hello. This is a relay call from a caller using a text \
                 telephone. A computer voice reads you what they type, and your words \
                 are shown to them as text. Please speak normally, and wait for their \
