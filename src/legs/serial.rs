@@ -16,7 +16,7 @@
 //! garbage either way. Pacing is the relay's job: it releases characters
 //! no faster than the TTY prints them.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -143,7 +143,7 @@ pub async fn run(
     }
 }
 
-fn open(path: &PathBuf, profile: &DeviceProfile) -> tokio_serial::Result<(SerialStream, bool)> {
+fn open(path: &Path, profile: &DeviceProfile) -> tokio_serial::Result<(SerialStream, bool)> {
     let (baud, data_bits, stop_bits) = match profile.line {
         Line::Baudot => (profile.baud.round() as u32, DataBits::Five, StopBits::Two),
         Line::Ascii => {
