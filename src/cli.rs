@@ -80,6 +80,22 @@ enum TtyCommand {
     Decode(DecodeArgs),
     /// Encode text from stdin as Baudot tones into a WAV file.
     Encode(EncodeArgs),
+    /// A software TTY on a serial port: types stdin at the TTY's pace and
+    /// prints what it receives (for trying a line, and for demos).
+    Terminal(TerminalArgs),
+}
+
+#[derive(Debug, Args)]
+struct TerminalArgs {
+    /// Serial port (or pseudo-terminal) the TTY is on.
+    #[arg(long)]
+    port: PathBuf,
+    /// TTY profile: a built-in name (`relaygate devices`) or a TOML file.
+    #[arg(long, default_value = "us-generic")]
+    device: String,
+    /// Seconds to keep listening after stdin ends.
+    #[arg(long, default_value_t = 5.0)]
+    linger: f64,
 }
 
 #[derive(Debug, Args)]
@@ -184,6 +200,7 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Tty(TtyCommand::Decode(a)) => tty_decode(&a),
         Command::Tty(TtyCommand::Encode(a)) => tty_encode(&a),
+        Command::Tty(TtyCommand::Terminal(a)) => tty_terminal(&a),
         Command::Devices(a) => devices(&a),
         Command::Text(TextCommand::SpeakForm(a)) => {
             println!("{}", relaygate::text::speakable(&text_arg(a.text)?));
@@ -649,4 +666,73 @@ fn describe_voice(p: &VoiceProfile) -> String {
         "{} {}, {} wpm, word gap {} ms, phrase pause {} ms: {}",
         p.engine, p.language, p.rate_wpm, p.word_gap_ms, p.phrase_pause_ms, p.description
     )
+}
+
+/// A device profile from a built-in name or a TOML file.
+fn device_profile(name_or_path: &str) -> Result<DeviceProfile> {
+    if let Some(p) = device::builtin(name_or_path) {
+        return Ok(p);
+    }
+    let path = Path::new(name_or_path);
+    if !path.exists() {
+        return Err(bad(format!(
+            "no device profile '{name_or_path}': use one of {} or a .toml file",
+            device::builtin_names().join(", ")
+        )));
+    }
+    device::load(path).map_err(|e| bad(format!("{}: {e}", path.display())))
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+fn tty_terminal(args: &TerminalArgs) -> Result<()> {
+    use relaygate::legs::serial::{self, SerialEvent};
+    use tokio::io::AsyncBufReadExt;
+    use tokio::sync::{mpsc, watch};
+
+    let profile = device_profile(&args.device)?;
+    let per_char = std::time::Duration::from_secs_f64(1.0 / profile.chars_per_second());
+    let linger = std::time::Duration::from_secs_f64(args.linger.max(0.0));
+    runtime()?.block_on(async move {
+        let (to_tty, rx) = mpsc::unbounded_channel();
+        let (ev_tx, mut events) = mpsc::unbounded_channel();
+        let (stop, stop_rx) = watch::channel(false);
+        let leg = tokio::spawn(serial::run(args.port.clone(), profile, rx, ev_tx, stop_rx));
+        let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+        let mut stdin_open = true;
+        let mut deadline = None;
+        let mut out = io::stdout();
+        loop {
+            tokio::select! {
+                line = lines.next_line(), if stdin_open => match line {
+                    Ok(Some(line)) => {
+                        // At the TTY's own pace, a character at a time.
+                        for c in line.chars().chain(std::iter::once('\n')) {
+                            let _ = to_tty.send(c.to_string());
+                            tokio::time::sleep(per_char).await;
+                        }
+                    }
+                    _ => {
+                        stdin_open = false;
+                        deadline = Some(tokio::time::Instant::now() + linger);
+                    }
+                },
+                Some(ev) = events.recv() => {
+                    if let SerialEvent::Text(t) = ev {
+                        let _ = out.write_all(t.as_bytes());
+                        let _ = out.flush();
+                    }
+                }
+                _ = tokio::time::sleep_until(deadline.unwrap_or_else(tokio::time::Instant::now)), if deadline.is_some() => break,
+            }
+        }
+        let _ = stop.send(true);
+        let _ = leg.await;
+    });
+    Ok(())
 }
