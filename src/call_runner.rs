@@ -245,7 +245,6 @@ async fn run_inner(setup: CallSetup) -> Result<CallSummary, CallError> {
                         connected_once = true;
                     }
                     SerialEvent::Disconnected => {}
-                    _ => {}
                 }
             }
             // A whisper hypothesis.
@@ -274,8 +273,7 @@ async fn run_inner(setup: CallSetup) -> Result<CallSummary, CallError> {
                     hangup_at.get_or_insert(now);
                     call.finish(now);
                 }
-                Output::Event(e) => tracing::debug!(event = ?event_name(&e), "call event"),
-                _ => {}
+                Output::Event(e) => tracing::debug!(event = event_name(&e), "call event"),
             }
         }
     };
@@ -367,6 +365,5 @@ fn event_name(e: &CallEvent) -> &'static str {
         CallEvent::Ending(_) => "ending",
         CallEvent::AgentJoined => "agent-joined",
         CallEvent::AgentLeft => "agent-left",
-        _ => "other",
     }
 }

@@ -34,6 +34,9 @@ enum Command {
     Tty(TtyCommand),
     /// List the built-in TTY device profiles, or check a profile file.
     Devices(DevicesArgs),
+    /// Run one relay call: a TTY on a serial port and an agent leg from
+    /// WAV files. Prints a JSON summary (metadata only).
+    Call(CallArgs),
     /// TTY text paths: what the agent hears, what a TTY receives.
     #[command(subcommand)]
     Text(TextCommand),
@@ -49,6 +52,32 @@ enum Command {
     /// Voice profiles and the neural voice: list them, or fetch the voice.
     #[command(subcommand)]
     Voices(VoicesCommand),
+}
+
+#[derive(Debug, Args)]
+struct CallArgs {
+    /// Serial port of the TTY (a pseudo-terminal works too).
+    #[arg(long)]
+    tty: PathBuf,
+    /// TTY profile: a TOML file or a built-in name [default: us-generic,
+    /// a US Baudot TTY on direct connect, 45.45 baud].
+    #[arg(long, value_name = "FILE.toml")]
+    device: Option<String>,
+    /// The agent's voice: 8 kHz mono WAV.
+    #[arg(long, value_name = "IN.wav")]
+    agent_in: PathBuf,
+    /// Where to write what the agent hears (8 kHz, same timeline).
+    #[arg(long, value_name = "OUT.wav")]
+    agent_out: PathBuf,
+    /// Voice profile the agent hears (`relaygate voices list`).
+    #[arg(long, default_value = "standard")]
+    voice: String,
+    /// whisper.cpp model [default: the cached tiny.en model].
+    #[arg(long, value_name = "FILE.bin")]
+    model: Option<PathBuf>,
+    /// End the call after this many seconds whatever happens.
+    #[arg(long, value_name = "N")]
+    max_seconds: Option<f64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -202,6 +231,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Tty(TtyCommand::Encode(a)) => tty_encode(&a),
         Command::Tty(TtyCommand::Terminal(a)) => tty_terminal(&a),
         Command::Devices(a) => devices(&a),
+        Command::Call(a) => call(&a),
         Command::Text(TextCommand::SpeakForm(a)) => {
             println!("{}", relaygate::text::speakable(&text_arg(a.text)?));
             Ok(())
@@ -734,5 +764,38 @@ fn tty_terminal(args: &TerminalArgs) -> Result<()> {
         let _ = stop.send(true);
         let _ = leg.await;
     });
+    Ok(())
+}
+
+fn call(args: &CallArgs) -> Result<()> {
+    use relaygate::call_runner::{self, CallSetup};
+    let device = device_profile(args.device.as_deref().unwrap_or("us-generic"))?;
+    let voice = tts::profile::resolve(&args.voice).map_err(|e| bad(e.to_string()))?;
+    let model = model_path(args.model.as_ref())?;
+    if args.max_seconds.is_some_and(|s| !(s > 0.0)) {
+        return Err(bad("--max-seconds must be a positive number"));
+    }
+    let setup = CallSetup {
+        tty: args.tty.clone(),
+        device,
+        agent_in: args.agent_in.clone(),
+        agent_out: args.agent_out.clone(),
+        voice,
+        neural: neural_voice()?,
+        model,
+        max_seconds: args.max_seconds,
+    };
+    // One call per process: the process id tells calls apart in logs.
+    let call_id = u64::from(std::process::id());
+    let summary = runtime()?
+        .block_on(call_runner::run(setup, call_id))
+        .map_err(|e| match e {
+            call_runner::CallError::AgentFile(e) => bad(e.to_string()),
+            e => anyhow!(e),
+        })?;
+    println!("{}", serde_json::to_string(&summary)?);
+    if summary.chars_lost > 0 {
+        return Err(anyhow!("{} characters were lost", summary.chars_lost));
+    }
     Ok(())
 }

@@ -33,6 +33,18 @@ struct Line {
 
 impl Line {
     fn plug(dir: &Path) -> Line {
+        Line {
+            dir: dir.to_path_buf(),
+            socat: Line::socat(dir),
+        }
+    }
+
+    /// Plugs the cable back in after [`Line::unplug`].
+    fn replug(&mut self) {
+        self.socat = Line::socat(&self.dir);
+    }
+
+    fn socat(dir: &Path) -> Child {
         let gw = dir.join("gw");
         let user = dir.join("user");
         let socat = Command::new("socat")
@@ -46,10 +58,7 @@ impl Line {
             assert!(Instant::now() < deadline, "socat made no pty links");
             thread::sleep(Duration::from_millis(20));
         }
-        Line {
-            dir: dir.to_path_buf(),
-            socat,
-        }
+        socat
     }
 
     fn unplug(&mut self) {
@@ -165,7 +174,7 @@ fn a_tty_on_a_serial_port_talks_with_a_voice_agent() {
     // Pull the cable and plug it back in.
     line.unplug();
     thread::sleep(Duration::from_millis(1500));
-    line = Line::plug(&dir);
+    line.replug();
     *port.lock().expect("port") = open_user(&dir);
     thread::sleep(Duration::from_secs(1));
     type_text(&port, &mut typist, "MY ACCOUNT NBR IS IN MY EMAIL GA ");
