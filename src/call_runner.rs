@@ -28,9 +28,9 @@ use crate::device::DeviceProfile;
 use crate::legs::file_agent::{self, FileAgent};
 use crate::legs::serial::{self, SerialEvent};
 use crate::relay::{Call, CallEvent, Output, RelayConfig, Utterance};
+use crate::stt::Segment;
 use crate::stt::streaming::{DecodeJob, StreamConfig, StreamingTranscriber};
 use crate::stt::whisper::{Request, WhisperEngine, WhisperOptions};
-use crate::stt::Segment;
 use crate::text::conventions::Ending;
 use crate::tts::{NeuralVoice, VoiceProfile};
 
@@ -148,7 +148,16 @@ pub async fn run(setup: CallSetup, call_id: u64) -> Result<CallSummary, CallErro
 async fn run_inner(setup: CallSetup) -> Result<CallSummary, CallError> {
     let mut agent = FileAgent::open(&setup.agent_in)?;
     let mut transcriber = StreamingTranscriber::new(StreamConfig::default())?;
-    let whisper = WhisperEngine::load(&setup.model, WhisperOptions::default())?;
+    // One whisper thread: ggml's workers spin while they wait, and two of
+    // them beside the speech engine and the loop slow every decode down
+    // on a small machine (docs/stt.md has the figures).
+    let whisper = WhisperEngine::load(
+        &setup.model,
+        WhisperOptions {
+            threads: 1,
+            ..WhisperOptions::default()
+        },
+    )?;
     let opened = crate::tts::open(&setup.voice, &setup.neural)?;
     if let Some(f) = &opened.fallback {
         warn!(%f, "voice fell back");
@@ -171,7 +180,8 @@ async fn run_inner(setup: CallSetup) -> Result<CallSummary, CallError> {
                     last: false,
                 });
             };
-            if let Err(e) = engine.synthesize_clauses(&u.text, &voice, file_agent::RATE, &mut send) {
+            if let Err(e) = engine.synthesize_clauses(&u.text, &voice, file_agent::RATE, &mut send)
+            {
                 tracing::error!(error = %e, "speech synthesis failed");
             }
             let _ = speech_tx.send(Speech {
@@ -187,8 +197,14 @@ async fn run_inner(setup: CallSetup) -> Result<CallSummary, CallError> {
     let (ev_tx, mut ev_rx) = mpsc::unbounded_channel::<SerialEvent>();
     let (stop_tx, stop_rx) = watch::channel(false);
     let serial = tokio::spawn(
-        serial::run(setup.tty.clone(), setup.device.clone(), tty_rx, ev_tx, stop_rx)
-            .instrument(info_span!("leg", leg = "tty")),
+        serial::run(
+            setup.tty.clone(),
+            setup.device.clone(),
+            tty_rx,
+            ev_tx,
+            stop_rx,
+        )
+        .instrument(info_span!("leg", leg = "tty")),
     );
 
     let start = Instant::now();
@@ -344,10 +360,12 @@ fn stt_worker(
         let request = Request {
             audio_ctx: Some(job.audio_ctx),
         };
-        let segments = whisper.transcribe_with(&job.audio, &request).unwrap_or_else(|e| {
-            tracing::error!(error = %e, "transcription failed");
-            Vec::new()
-        });
+        let segments = whisper
+            .transcribe_with(&job.audio, &request)
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "transcription failed");
+                Vec::new()
+            });
         if out.send((job.id, segments)).is_err() {
             return;
         }

@@ -469,6 +469,25 @@ struct TranscribeArgs {
     /// `relaygate models fetch tiny.en`].
     #[arg(long, value_name = "FILE.bin")]
     model: Option<PathBuf>,
+    /// Play the file through the live-caption transcriber at real-time
+    /// pace; print one JSON object per commit:
+    /// {"text": ..., "audio_end": S, "emitted": S}.
+    #[arg(long)]
+    stream: bool,
+    /// Playback speed factor for --stream (tests); `emitted` is then in
+    /// playback seconds (wall seconds times this factor).
+    #[arg(long, default_value_t = 1.0, hide = true, value_parser = parse_pace)]
+    pace: f64,
+    /// whisper threads for --stream [default: 1] (benchmarks).
+    #[arg(long, hide = true, value_parser = clap::value_parser!(u16).range(1..=64))]
+    threads: Option<u16>,
+}
+
+fn parse_pace(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(p) if (0.1..=100.0).contains(&p) => Ok(p),
+        _ => Err(format!("'{s}' is not a pace: use a factor from 0.1 to 100")),
+    }
 }
 
 fn models(cmd: &ModelsCommand) -> Result<()> {
@@ -505,8 +524,15 @@ fn stt(cmd: &SttCommand) -> Result<()> {
 
 /// Reads a 16-bit PCM mono WAV at 8 or 16 kHz as 16 kHz `f32` samples.
 fn read_speech_wav(path: &Path) -> Result<Vec<f32>> {
-    use relaygate::audio::wav::SampleFormat;
     use relaygate::stt::resample;
+    let (rate, samples) = read_speech_pcm(path)?;
+    let pcm = resample::pcm16_to_f32(&samples);
+    Ok(resample::to_model_rate(&pcm, rate)?)
+}
+
+/// Reads a 16-bit PCM mono WAV at 8 or 16 kHz: (rate, samples).
+fn read_speech_pcm(path: &Path) -> Result<(u32, Vec<i16>)> {
+    use relaygate::audio::wav::SampleFormat;
     let file = File::open(path).map_err(|e| bad(format!("cannot open {}: {e}", path.display())))?;
     let (spec, samples) =
         wav::read_all(BufReader::new(file)).map_err(|e| bad(format!("{}: {e}", path.display())))?;
@@ -523,8 +549,7 @@ fn read_speech_wav(path: &Path) -> Result<Vec<f32>> {
             spec.sample_rate
         )));
     }
-    let pcm = resample::pcm16_to_f32(&samples);
-    Ok(resample::to_model_rate(&pcm, spec.sample_rate)?)
+    Ok((spec.sample_rate, samples))
 }
 
 /// The `--model` path, or the cached default with a hint when it is missing.
@@ -542,17 +567,32 @@ fn model_path(given: Option<&PathBuf>) -> Result<PathBuf> {
     Ok(path)
 }
 
-fn stt_transcribe(args: &TranscribeArgs) -> Result<()> {
+/// Loads the engine; a rejected model file is the user's input (exit 2).
+fn load_engine(
+    model: &Path,
+    threads: Option<u16>,
+) -> Result<relaygate::stt::whisper::WhisperEngine> {
+    use relaygate::stt::SttError;
     use relaygate::stt::whisper::{WhisperEngine, WhisperOptions};
-    use relaygate::stt::{SpeechToText, SttError, join_text};
+    let mut options = WhisperOptions::default();
+    if let Some(n) = threads {
+        options.threads = usize::from(n);
+    }
+    WhisperEngine::load(model, options).map_err(|e| match e {
+        SttError::Model { .. } | SttError::Load { .. } => bad(e.to_string()),
+        other => anyhow!(other),
+    })
+}
+
+fn stt_transcribe(args: &TranscribeArgs) -> Result<()> {
+    use relaygate::stt::{SpeechToText, join_text};
+    if args.stream {
+        return stt_stream(args);
+    }
     let audio = read_speech_wav(&args.input)?;
     let model = model_path(args.model.as_ref())?;
     let started = std::time::Instant::now();
-    let mut engine =
-        WhisperEngine::load(&model, WhisperOptions::default()).map_err(|e| match e {
-            SttError::Model { .. } | SttError::Load { .. } => bad(e.to_string()),
-            other => anyhow!(other),
-        })?;
+    let mut engine = load_engine(&model, None)?;
     let loaded = started.elapsed();
     let segments = engine.transcribe(&audio)?;
     tracing::info!(
@@ -797,5 +837,129 @@ fn call(args: &CallArgs) -> Result<()> {
     if summary.chars_lost > 0 {
         return Err(anyhow!("{} characters were lost", summary.chars_lost));
     }
+    Ok(())
+}
+
+/// `stt transcribe --stream`: plays the file in 20 ms frames at real-time
+/// pace (times `--pace`) through the streaming transcriber. Decodes run on
+/// a worker thread while frames keep coming; each commit is printed as
+/// one JSON line as soon as it is made.
+fn stt_stream(args: &TranscribeArgs) -> Result<()> {
+    use relaygate::stt::Segment;
+    use relaygate::stt::streaming::{DecodeJob, StreamConfig, StreamingTranscriber};
+    use relaygate::stt::whisper::Request;
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+
+    let (rate, samples) = read_speech_pcm(&args.input)?;
+    let model = model_path(args.model.as_ref())?;
+    // One thread per stream by default: ggml's worker threads spin while
+    // they wait, and on a busy 2-core machine two of them made decodes
+    // ten times slower (tiny.en, jfk over a telephone line: mean delay
+    // 18 s with 2 threads against 2.2 s with 1, same load).
+    let mut engine = load_engine(&model, Some(args.threads.unwrap_or(1)))?;
+    let mut st = StreamingTranscriber::new(StreamConfig {
+        input_rate: rate,
+        ..StreamConfig::default()
+    })?;
+
+    type Hypothesis = (u64, Result<Vec<Segment>, relaygate::stt::SttError>);
+    let (job_tx, job_rx) = mpsc::channel::<DecodeJob>();
+    let (hyp_tx, hyp_rx) = mpsc::channel::<Hypothesis>();
+    let worker = std::thread::spawn(move || {
+        for job in job_rx {
+            let request = Request {
+                audio_ctx: Some(job.audio_ctx),
+            };
+            let result = engine.transcribe_live(&job.audio, &request);
+            if hyp_tx.send((job.id, result)).is_err() {
+                break;
+            }
+        }
+    });
+
+    let pace = args.pace;
+    let frame_len = (rate / 50) as usize;
+    let frame_time = Duration::from_secs_f64(0.02 / pace);
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    let started = Instant::now();
+    // Playback seconds since the start (wall time scaled by the pace).
+    let now = || started.elapsed().as_secs_f64() * pace;
+    let mut commits = 0usize;
+    let mut handle = |st: &mut StreamingTranscriber, (id, result): Hypothesis| -> Result<()> {
+        let segments = result?;
+        for c in st.handle_hypothesis(id, &segments, now()) {
+            commits += 1;
+            tracing::info!(
+                words = c.text.split_whitespace().count(),
+                audio_end = c.audio_end,
+                delay = c.committed_at - c.audio_end,
+                "commit"
+            );
+            let line = serde_json::json!({
+                "text": c.text,
+                "audio_end": (c.audio_end * 1000.0).round() / 1000.0,
+                "emitted": (c.committed_at * 1000.0).round() / 1000.0,
+            });
+            writeln!(out, "{line}")?;
+            out.flush()?;
+        }
+        Ok(())
+    };
+    let dispatch = |st: &mut StreamingTranscriber| -> Result<()> {
+        if let Some(job) = st.poll_job() {
+            tracing::debug!(
+                id = job.id,
+                audio_ctx = job.audio_ctx,
+                final_ = job.is_final,
+                "decode"
+            );
+            job_tx
+                .send(job)
+                .map_err(|_| anyhow!("the decoder thread stopped"))?;
+        }
+        Ok(())
+    };
+
+    for (i, frame) in samples.chunks(frame_len).enumerate() {
+        // Frame i is complete once its 20 ms have played.
+        let due = started + frame_time * (i as u32 + 1);
+        loop {
+            let left = due.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            match hyp_rx.recv_timeout(left) {
+                Ok(h) => {
+                    handle(&mut st, h)?;
+                    dispatch(&mut st)?;
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => break,
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(anyhow!("the decoder thread stopped"));
+                }
+            }
+        }
+        st.push_frame(frame)?;
+        dispatch(&mut st)?;
+    }
+    st.finish()?;
+    dispatch(&mut st)?;
+    while !st.is_idle() {
+        let h = hyp_rx
+            .recv()
+            .map_err(|_| anyhow!("the decoder thread stopped"))?;
+        handle(&mut st, h)?;
+        dispatch(&mut st)?;
+    }
+    drop(job_tx);
+    let _ = worker.join();
+    tracing::info!(
+        commits,
+        audio_s = st.audio_seconds(),
+        wall_s = started.elapsed().as_secs_f64(),
+        "stream finished"
+    );
     Ok(())
 }

