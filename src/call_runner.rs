@@ -343,10 +343,10 @@ fn finished(
         return Some("time-limit");
     }
     let delivered = call.is_idle() && tts_busy == 0 && !agent.is_playing();
-    if let Some(h) = hangup_at {
-        if delivered || now >= h + HANGUP_GRACE {
-            return Some("hangup");
-        }
+    if let Some(h) = hangup_at
+        && (delivered || now >= h + HANGUP_GRACE)
+    {
+        return Some("hangup");
     }
     (agent.input_ended() && stt_done && transcriber.is_idle() && delivered).then_some("agent-done")
 }

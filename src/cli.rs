@@ -812,7 +812,7 @@ fn call(args: &CallArgs) -> Result<()> {
     let device = device_profile(args.device.as_deref().unwrap_or("us-generic"))?;
     let voice = tts::profile::resolve(&args.voice).map_err(|e| bad(e.to_string()))?;
     let model = model_path(args.model.as_ref())?;
-    if args.max_seconds.is_some_and(|s| !(s > 0.0)) {
+    if args.max_seconds.is_some_and(|s| s.is_nan() || s <= 0.0) {
         return Err(bad("--max-seconds must be a positive number"));
     }
     let setup = CallSetup {

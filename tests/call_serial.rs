@@ -150,7 +150,7 @@ fn a_tty_on_a_serial_port_talks_with_a_voice_agent() {
                 let n = port
                     .lock()
                     .ok()
-                    .and_then(|mut p| p.try_clone().ok())
+                    .and_then(|p| p.try_clone().ok())
                     .map(|mut f| f.read(&mut buf));
                 match n {
                     Some(Ok(n)) if n > 0 => {
