@@ -250,8 +250,9 @@ fn a_tty_on_a_serial_port_talks_with_a_voice_agent() {
         .output()
         .expect("transcribing what the agent heard");
     let heard = String::from_utf8_lossy(&heard.stdout).to_lowercase();
+    // "count" also matches "account", which whisper sometimes splits.
     for word in [
-        "relay", "help", "bill", "account", "email", "thank", "goodbye",
+        "relay", "help", "bill", "count", "email", "thank", "goodbye",
     ] {
         assert!(
             heard.contains(word),
