@@ -74,8 +74,12 @@ pub struct CallSummary {
     pub max_backlog_seconds: f64,
     /// Times the agent was asked to pause.
     pub backlog_notices: usize,
-    /// Phrase closed on the TTY to first agent audio, in milliseconds.
+    /// Phrase closed on the TTY to first agent audio, in milliseconds
+    /// (waiting behind earlier speech included).
     pub phrase_to_speech_ms: Delays,
+    /// The same for phrases the agent heard with nothing else playing:
+    /// the speech path's own delay.
+    pub phrase_to_speech_idle_ms: Delays,
     /// Agent words committed to their first character printing, in ms.
     pub speech_to_tty_ms: Delays,
     /// Garbage bytes from the serial line, dropped.
@@ -317,6 +321,7 @@ async fn run_inner(setup: CallSetup) -> Result<CallSummary, CallError> {
     summary.max_backlog_seconds = stats.max_backlog_seconds;
     summary.backlog_notices = stats.backlog_notices;
     summary.phrase_to_speech_ms = Delays::of(&stats.phrase_to_speech);
+    summary.phrase_to_speech_idle_ms = Delays::of(&stats.phrase_to_speech_idle);
     summary.speech_to_tty_ms = Delays::of(&stats.speech_to_tty);
     info!(
         seconds = summary.duration_seconds,

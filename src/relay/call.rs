@@ -90,8 +90,12 @@ pub struct CallStats {
     pub chars_to_tty: usize,
     /// Largest TTY backlog, in seconds of printing.
     pub max_backlog_seconds: f64,
-    /// From a typed phrase closing to its speech starting, per phrase.
+    /// From a typed phrase closing to its speech starting, per phrase
+    /// (waiting behind earlier speech included).
     pub phrase_to_speech: Vec<Duration>,
+    /// The same for phrases that closed while the agent heard nothing
+    /// else: the delay of the speech path itself.
+    pub phrase_to_speech_idle: Vec<Duration>,
     /// From a committed agent phrase to its first character printing.
     pub speech_to_tty: Vec<Duration>,
     /// Backlog notices spoken to the agent.
@@ -107,6 +111,8 @@ struct Pending {
     /// When the phrase closed.
     closed_at: Duration,
     started: bool,
+    /// Nothing else was queued or playing when the phrase closed.
+    idle_at_close: bool,
 }
 
 /// One relay call. See the module docs of [`crate::relay`].
@@ -244,9 +250,11 @@ impl Call {
     pub fn handle_speech_started(&mut self, id: u64, now: Duration) {
         if let Some(p) = self.in_flight.iter_mut().find(|p| p.utterance.id == id) {
             if !p.started && p.typed_chars > 0 {
-                self.stats
-                    .phrase_to_speech
-                    .push(now.saturating_sub(p.closed_at));
+                let delay = now.saturating_sub(p.closed_at);
+                self.stats.phrase_to_speech.push(delay);
+                if p.idle_at_close {
+                    self.stats.phrase_to_speech_idle.push(delay);
+                }
             }
             p.started = true;
         }
@@ -342,6 +350,7 @@ impl Call {
             typed_chars,
             closed_at: now,
             started: false,
+            idle_at_close: self.speech.is_empty() && self.in_flight.is_empty(),
         }
     }
 
