@@ -169,6 +169,13 @@ fn a_whole_conversation_is_relayed_both_ways() {
     assert!(w.call.is_idle());
     assert_eq!(w.call.unspoken_chars(), 0);
     let stats = w.call.stats();
+    // Phrases that closed with the agent hearing nothing else went out on
+    // the next tick of the simulated leg.
+    assert!(!stats.phrase_to_speech_idle.is_empty());
+    assert!(
+        stats.phrase_to_speech_idle.iter().all(|d| *d <= STEP),
+        "{stats:?}"
+    );
     assert_eq!(
         stats.chars_spoken,
         stats.chars_typed - count_spaces("HI I WAS CHARGED TWICE PLS HELP GA NO THX BYE SKSK")
