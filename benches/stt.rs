@@ -3,7 +3,7 @@
 //! in the same run. Prints Markdown for docs/benchmarks.md.
 //!
 //! Input: jfk.wav over a telephone line (8 kHz, 300-3400 Hz, mu-law),
-//! six copies with 1.5 s of silence after each (78 s, 132 words), so the
+//! six copies with 1.5 s of silence after each (75 s, 132 words), so the
 //! delay statistics have enough words. Every streaming run plays the file
 //! at real-time pace through the real command, as a user would.
 //!

@@ -203,14 +203,20 @@ fn decodes_come_about_every_second_with_the_window_sized_to_the_audio() {
         assert_eq!(job.audio_ctx, audio_ctx_for(seconds, 128));
         assert!(job.audio_ctx <= MAX_AUDIO_CTX);
     }
-    // Between the partial decodes of one window, one second of audio.
+    // Between the partial decodes of one window, one second of new audio
+    // (more across a pause inside the window), never less.
+    let mut gaps = Vec::new();
     for pair in jobs.windows(2) {
         let (a, b) = (&pair[0], &pair[1]);
         if a.start == b.start && !a.is_final && !b.is_final {
             let gap = (b.audio.len() as f64 - a.audio.len() as f64) / 16000.0;
-            assert!((gap - 1.0).abs() < 0.03, "decodes {gap:.2} s apart");
+            assert!((0.97..3.0).contains(&gap), "decodes {gap:.2} s apart");
+            gaps.push(gap);
         }
     }
+    gaps.sort_by(f64::total_cmp);
+    let median = gaps[gaps.len() / 2];
+    assert!((median - 1.0).abs() < 0.03, "median gap {median:.2} s");
     // 11 s of speech: roughly one decode per second, not one per frame.
     assert!(
         (8..=20).contains(&jobs.len()),

@@ -228,6 +228,10 @@ struct Window {
     last_end: u64,
     /// The commit policy for this window.
     policy: LocalAgreement,
+    /// The policy has been given the committed words in the window's
+    /// context audio (done at its first job, once the windows before it
+    /// have flushed).
+    seeded: bool,
 }
 
 impl Window {
@@ -479,6 +483,20 @@ impl StreamingTranscriber {
         let interval = self.interval_samples();
         loop {
             let w = self.windows.front_mut()?;
+            if !w.seeded {
+                // Every earlier window is done: their words are all in
+                // the history now, including a flush still running when
+                // this window opened.
+                let start = w.start as f64 / f64::from(MODEL_RATE) + 1e-3;
+                let seeds: Vec<Word> = self
+                    .history
+                    .iter()
+                    .filter(|h| h.end > start)
+                    .cloned()
+                    .collect();
+                w.policy = LocalAgreement::resume(seeds);
+                w.seeded = true;
+            }
             let (len, is_final) = if let Some(len) = w.flush_due.take() {
                 (len.min(w.audio.len()), true)
             } else if w.speaking && w.audio.len() >= w.decoded + interval {
@@ -655,8 +673,8 @@ impl StreamingTranscriber {
 
     /// Opens a window for speech from `from`, starting earlier at the end
     /// of a committed word if there is one within `context` seconds: the
-    /// words after it are decoded again as context and seeded into the
-    /// window's policy as already committed.
+    /// words after it are decoded again as context, and are given to the
+    /// window's policy as already committed at its first job.
     fn open_window(&mut self, from: u64) {
         let rate = f64::from(MODEL_RATE);
         let oldest = self.recent_start as f64 / rate;
@@ -665,18 +683,11 @@ impl StreamingTranscriber {
         }
         let from_s = from as f64 / rate;
         let earliest = from_s - self.config.context.clamp(0.0, 7.0);
-        let (start, seeded) = match self
+        let start = self
             .history
             .iter()
-            .position(|w| w.end >= earliest && w.end < from_s)
-        {
-            Some(i) if i + 1 < self.history.len() => {
-                let at = self.history[i].end;
-                let seeded: Vec<Word> = self.history.iter().skip(i + 1).cloned().collect();
-                ((at * rate) as u64, seeded)
-            }
-            _ => (from, Vec::new()),
-        };
+            .find(|w| w.end >= earliest && w.end < from_s)
+            .map_or(from, |w| (w.end * rate) as u64);
         let from = start.max(self.recent_start);
         let skip = ((from - self.recent_start) as usize).min(self.recent.len());
         let audio: Vec<f32> = self.recent.iter().skip(skip).copied().collect();
@@ -691,7 +702,8 @@ impl StreamingTranscriber {
             flush_pending: None,
             heard: false,
             last_end: from,
-            policy: LocalAgreement::resume(seeded),
+            policy: LocalAgreement::new(),
+            seeded: false,
         });
         self.next_window += 1;
     }
