@@ -70,14 +70,16 @@ struct InferenceConfig {
 /// Options for loading the voice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PiperOptions {
-    /// Threads ONNX Runtime may use for one clause. 1 keeps one call on
-    /// one core.
+    /// Threads ONNX Runtime may use for one clause (default 2).
     pub threads: usize,
 }
 
 impl Default for PiperOptions {
     fn default() -> Self {
-        PiperOptions { threads: 1 }
+        // Two threads halve the time to first audio on a two-core machine
+        // (docs/benchmarks.md, call latency); workers do not spin, so they
+        // leave the cores to whisper between phrases.
+        PiperOptions { threads: 2 }
     }
 }
 
@@ -167,6 +169,10 @@ impl PiperEngine {
             .with_intra_threads(threads)
             .map_err(|e| model_err(&e))?
             .with_inter_threads(1)
+            .map_err(|e| model_err(&e))?
+            // Idle workers must not spin: whisper shares the cores during
+            // a call, and speech is made only now and then.
+            .with_intra_op_spinning(false)
             .map_err(|e| model_err(&e))?
             .commit_from_file(&voice.model)
             .map_err(|e| model_err(&e))?;
