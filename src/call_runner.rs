@@ -62,9 +62,9 @@ pub struct CallSummary {
     pub duration_seconds: f64,
     /// Why it ended: `hangup`, `agent-done` or `time-limit`.
     pub ended_by: String,
-    /// Printable characters the TTY user typed.
+    /// Characters the TTY user typed (spaces and line ends not counted).
     pub chars_typed: usize,
-    /// Typed characters the agent heard in full.
+    /// Typed characters the agent heard in full (counted the same way).
     pub chars_spoken: usize,
     /// Characters printed on the TTY.
     pub chars_to_tty: usize,

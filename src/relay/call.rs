@@ -82,7 +82,7 @@ pub struct TranscriptEntry {
 /// Counts and delays of a call: metadata only, safe to log.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CallStats {
-    /// Printable characters the TTY user typed.
+    /// Characters the TTY user typed, spaces and line ends not counted.
     pub chars_typed: usize,
     /// Typed characters whose phrase the agent leg finished playing.
     pub chars_spoken: usize,
@@ -201,7 +201,12 @@ impl Call {
 
     /// Text the TTY user typed.
     pub fn handle_tty_text(&mut self, text: &str, now: Duration) {
-        self.stats.chars_typed += text.chars().filter(|c| !c.is_control()).count();
+        // Counted as the spoken side counts them: without spaces, so that
+        // spoken equals typed when nothing is lost.
+        self.stats.chars_typed += text
+            .chars()
+            .filter(|c| !c.is_whitespace() && !c.is_control())
+            .count();
         self.phraser.push_text(text, now);
         self.pump(now);
     }
