@@ -5,7 +5,7 @@
 //! binary. Must not touch: modulation or text handling themselves; the
 //! only I/O here is [`load`] reading the one file it is given.
 
-use std::fmt;
+use crate::toml_profile::{self, TomlProblem, Where};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -194,47 +194,20 @@ pub enum ProfileError {
     },
 }
 
-/// Renders " in FILE at line N" with the parts that are known.
-struct Where<'a>(Option<&'a Path>, Option<usize>);
-
-impl fmt::Display for Where<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(path) = self.0 {
-            write!(f, " in {}", path.display())?;
-        }
-        if let Some(line) = self.1 {
-            write!(f, " at line {line}")?;
-        }
-        Ok(())
-    }
-}
-
-/// 1-based line of a byte offset reported by the TOML parser.
-fn line_of(text: &str, error: &toml::de::Error) -> Option<usize> {
-    let start = error.span()?.start;
-    let before = text.get(..start)?;
-    Some(before.matches('\n').count() + 1)
-}
-
 /// Parses and validates a profile from TOML text.
 pub fn from_toml(text: &str) -> Result<DeviceProfile, ProfileError> {
-    // Parse generically first so syntax errors and unknown fields get
-    // their own variants rather than one opaque serde message.
-    let table: toml::Table = toml::from_str(text).map_err(|e| ProfileError::Syntax {
-        path: None,
-        line: line_of(text, &e),
-        message: e.message().to_owned(),
-    })?;
-    if let Some(field) = table.keys().find(|k| !FIELDS.contains(&k.as_str())) {
-        return Err(ProfileError::UnknownField {
+    let profile: DeviceProfile = toml_profile::parse(text, &FIELDS).map_err(|p| match p {
+        TomlProblem::Syntax { line, message } => ProfileError::Syntax {
             path: None,
-            field: field.clone(),
-        });
-    }
-    let profile: DeviceProfile = toml::from_str(text).map_err(|e| ProfileError::Invalid {
-        path: None,
-        line: line_of(text, &e),
-        message: e.message().to_owned(),
+            line,
+            message,
+        },
+        TomlProblem::UnknownField(field) => ProfileError::UnknownField { path: None, field },
+        TomlProblem::Invalid { line, message } => ProfileError::Invalid {
+            path: None,
+            line,
+            message,
+        },
     })?;
     profile.validate()?;
     Ok(profile)

@@ -43,4 +43,5 @@ pub mod modem;
 pub mod relay;
 pub mod stt;
 pub mod text;
+mod toml_profile;
 pub mod tts;
