@@ -250,9 +250,17 @@ fn a_tty_on_a_serial_port_talks_with_a_voice_agent() {
         .output()
         .expect("transcribing what the agent heard");
     let heard = String::from_utf8_lossy(&heard.stdout).to_lowercase();
-    // "count" also matches "account", which whisper sometimes splits.
+    // Words tiny.en gets right every time: "count" also matches
+    // "account", which it sometimes splits, and the greeting's "relay"
+    // comes back as "really" now and then, so "telephone" stands for it.
     for word in [
-        "relay", "help", "bill", "count", "email", "thank", "goodbye",
+        "telephone",
+        "help",
+        "bill",
+        "count",
+        "email",
+        "thank",
+        "goodbye",
     ] {
         assert!(
             heard.contains(word),
