@@ -11,6 +11,10 @@
 //!   file with the same model, both against the known words.
 //! - Committed-word delay: for every committed word, `emitted -
 //!   audio_end` of its commit (the command's own figures).
+//! - The default setup (1 whisper thread, a decode every second) runs
+//!   three times, because which decodes happen depends on their timing
+//!   and the figures move between runs; then two whisper threads,
+//!   shorter decode intervals (the hidden `--decode-interval`) and base.
 //! - Capacity: 1 to 4 streams at once, each its own process, on the same
 //!   machine, 1 whisper thread each (the `--stream` default: ggml's
 //!   spinning worker threads starve each other when there are more
@@ -115,9 +119,21 @@ fn offline(wav: &Path, model: &Path) -> (String, f64) {
     )
 }
 
-/// `n` streams of `wav` at once, each its own `--stream` process with
-/// whisper on `threads` threads.
-fn stream(wav: &Path, model: &Path, n: usize, threads: usize) -> Vec<Run> {
+/// How one streaming process runs.
+#[derive(Clone, Copy)]
+struct Setup {
+    threads: usize,
+    /// Seconds between decodes (the `--stream` default is 1).
+    interval: f64,
+}
+
+const DEFAULT: Setup = Setup {
+    threads: 1,
+    interval: 1.0,
+};
+
+/// `n` streams of `wav` at once, each its own `--stream` process.
+fn stream(wav: &Path, model: &Path, n: usize, setup: Setup) -> Vec<Run> {
     let children: Vec<_> = (0..n)
         .map(|_| {
             relaygate()
@@ -125,7 +141,8 @@ fn stream(wav: &Path, model: &Path, n: usize, threads: usize) -> Vec<Run> {
                 .arg(wav)
                 .arg("--model")
                 .arg(model)
-                .args(["--threads", &threads.to_string()])
+                .args(["--threads", &setup.threads.to_string()])
+                .args(["--decode-interval", &setup.interval.to_string()])
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .spawn()
@@ -174,19 +191,56 @@ fn main() {
 
     println!("### Word error rate and committed-word delay (1 stream)\n");
     println!(
-        "| model | stream threads | offline WER | streaming WER | difference | delay mean | delay p95 | words committed |"
+        "| model | run | whisper threads | decode interval | offline WER | streaming WER | difference | delay mean | delay p95 | words committed |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
-    let mut tiny_single = None;
-    for (name, threads) in [("tiny.en", 1), ("tiny.en", 2), ("base", 1)] {
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    // The default setup three times, to show the spread between runs;
+    // then two whisper threads, shorter decode intervals, and base.
+    let rows: [(&str, &str, Setup); 7] = [
+        ("tiny.en", "1", DEFAULT),
+        ("tiny.en", "2", DEFAULT),
+        ("tiny.en", "3", DEFAULT),
+        (
+            "tiny.en",
+            "-",
+            Setup {
+                threads: 2,
+                ..DEFAULT
+            },
+        ),
+        (
+            "tiny.en",
+            "-",
+            Setup {
+                interval: 0.8,
+                ..DEFAULT
+            },
+        ),
+        (
+            "tiny.en",
+            "-",
+            Setup {
+                interval: 0.5,
+                ..DEFAULT
+            },
+        ),
+        ("base", "-", DEFAULT),
+    ];
+    let mut offline_wer = std::collections::HashMap::new();
+    let mut tiny_default: Vec<Vec<f64>> = Vec::new();
+    for (name, label, setup) in rows {
         let model = model(name);
-        let (off, _) = offline(&wav, &model);
-        let runs = stream(&wav, &model, 1, threads);
+        let w_off = *offline_wer
+            .entry(name)
+            .or_insert_with(|| wer(&truth, &offline(&wav, &model).0));
+        let runs = stream(&wav, &model, 1, setup);
         let run = &runs[0];
-        let (w_off, w_st) = (wer(&truth, &off), wer(&truth, &run.text()));
+        let w_st = wer(&truth, &run.text());
         let d = run.delays();
         println!(
-            "| {name} | {threads} | {:.1} % | {:.1} % | {:+.1} points | {:.2} s | {:.2} s | {} |",
+            "| {name} | {label} | {} | {:.1} s | {:.1} % | {:.1} % | {:+.1} points | {:.2} s | {:.2} s | {} |",
+            setup.threads,
+            setup.interval,
             100.0 * w_off,
             100.0 * w_st,
             100.0 * (w_st - w_off),
@@ -194,10 +248,17 @@ fn main() {
             p95(&d),
             d.len()
         );
-        if (name, threads) == ("tiny.en", 1) {
-            tiny_single = Some(d);
+        if name == "tiny.en" && label != "-" {
+            tiny_default.push(d);
         }
     }
+    let all: Vec<f64> = tiny_default.iter().flatten().copied().collect();
+    println!(
+        "\ntiny.en default setup, {} runs together: delay mean {:.2} s, p95 {:.2} s.",
+        tiny_default.len(),
+        mean(&all),
+        p95(&all)
+    );
 
     println!("\n### Capacity: parallel streams on the 2 cores, tiny.en\n");
     println!(
@@ -205,11 +266,11 @@ fn main() {
     );
     println!("|---|---|---|---|---|---|");
     let tiny = model("tiny.en");
-    for (n, threads) in [(1, 1), (2, 1), (3, 1), (4, 1)] {
-        let (d, w) = if (n, threads) == (1, 1) {
-            (tiny_single.clone().unwrap_or_default(), f64::NAN)
+    for n in 1..=4 {
+        let (d, w) = if n == 1 {
+            (tiny_default.first().cloned().unwrap_or_default(), f64::NAN)
         } else {
-            let runs = stream(&wav, &tiny, n, threads);
+            let runs = stream(&wav, &tiny, n, DEFAULT);
             let d: Vec<f64> = runs.iter().flat_map(Run::delays).collect();
             let w = mean(
                 &runs
@@ -221,12 +282,12 @@ fn main() {
         };
         let worst = d.iter().copied().fold(f64::NAN, f64::max);
         let w = if w.is_nan() {
-            "(above)".to_string()
+            "(run 1 above)".to_string()
         } else {
             format!("{:.1} %", 100.0 * w)
         };
         println!(
-            "| {n} | {threads} | {:.2} s | {:.2} s | {:.2} s | {w} |",
+            "| {n} | 1 | {:.2} s | {:.2} s | {:.2} s | {w} |",
             mean(&d),
             p95(&d),
             worst

@@ -481,6 +481,19 @@ struct TranscribeArgs {
     /// whisper threads for --stream [default: 1] (benchmarks).
     #[arg(long, hide = true, value_parser = clap::value_parser!(u16).range(1..=64))]
     threads: Option<u16>,
+    /// Seconds of new audio between live decodes [default: 1]
+    /// (benchmarks).
+    #[arg(long, hide = true, value_parser = parse_interval)]
+    decode_interval: Option<f64>,
+}
+
+fn parse_interval(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(p) if (0.1..=10.0).contains(&p) => Ok(p),
+        _ => Err(format!(
+            "'{s}' is not a decode interval: use seconds from 0.1 to 10"
+        )),
+    }
 }
 
 fn parse_pace(s: &str) -> Result<f64, String> {
@@ -858,9 +871,11 @@ fn stt_stream(args: &TranscribeArgs) -> Result<()> {
     // ten times slower (tiny.en, jfk over a telephone line: mean delay
     // 18 s with 2 threads against 2.2 s with 1, same load).
     let mut engine = load_engine(&model, Some(args.threads.unwrap_or(1)))?;
+    let defaults = StreamConfig::default();
     let mut st = StreamingTranscriber::new(StreamConfig {
         input_rate: rate,
-        ..StreamConfig::default()
+        decode_interval: args.decode_interval.unwrap_or(defaults.decode_interval),
+        ..defaults
     })?;
 
     type Hypothesis = (u64, Result<Vec<Segment>, relaygate::stt::SttError>);

@@ -36,6 +36,7 @@
 #![deny(missing_docs)]
 
 pub mod audio;
+mod cache_root;
 pub mod call_runner;
 pub mod device;
 pub mod legs;

@@ -110,15 +110,8 @@ impl Cache {
         xdg_cache_home: Option<OsString>,
         home: Option<OsString>,
     ) -> Result<Self, FetchError> {
-        let set = |v: Option<OsString>| v.filter(|v| !v.is_empty()).map(PathBuf::from);
-        if let Some(root) = set(relaygate_cache) {
-            return Ok(Cache::new(root));
-        }
-        if let Some(xdg) = set(xdg_cache_home).filter(|p| p.is_absolute()) {
-            return Ok(Cache::new(xdg.join("relaygate")));
-        }
-        set(home)
-            .map(|h| Cache::new(h.join(".cache").join("relaygate")))
+        crate::cache_root::cache_root(relaygate_cache, xdg_cache_home, home)
+            .map(Cache::new)
             .ok_or(FetchError::NoCacheDir)
     }
 

@@ -99,19 +99,10 @@ pub fn cache_dir() -> Result<PathBuf, FetchError> {
     cache_dir_from(|k| std::env::var_os(k))
 }
 
-/// The relaygate cache directory given a way to read variables:
-/// `RELAYGATE_CACHE` as is, else `XDG_CACHE_HOME/relaygate`, else
-/// `HOME/.cache/relaygate`. Empty values count as unset.
+/// The relaygate cache directory given a way to read variables (the
+/// rule in [`crate::stt::fetch::Cache::from_env_values`], shared).
 pub fn cache_dir_from(var: impl Fn(&str) -> Option<OsString>) -> Result<PathBuf, FetchError> {
-    let get = |k: &str| var(k).filter(|v| !v.is_empty()).map(PathBuf::from);
-    if let Some(dir) = get("RELAYGATE_CACHE") {
-        return Ok(dir);
-    }
-    if let Some(dir) = get("XDG_CACHE_HOME") {
-        return Ok(dir.join("relaygate"));
-    }
-    get("HOME")
-        .map(|h| h.join(".cache").join("relaygate"))
+    crate::cache_root::cache_root(var("RELAYGATE_CACHE"), var("XDG_CACHE_HOME"), var("HOME"))
         .ok_or(FetchError::NoCacheDir)
 }
 
@@ -340,6 +331,11 @@ mod tests {
         );
         assert_eq!(
             cache_dir_from(env(&[("XDG_CACHE_HOME", ""), ("HOME", "/h")])).unwrap(),
+            Path::new("/h/.cache/relaygate")
+        );
+        // A relative XDG_CACHE_HOME is ignored, as speech-to-text does.
+        assert_eq!(
+            cache_dir_from(env(&[("XDG_CACHE_HOME", "rel"), ("HOME", "/h")])).unwrap(),
             Path::new("/h/.cache/relaygate")
         );
         assert!(matches!(
