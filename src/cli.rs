@@ -397,13 +397,20 @@ fn parse_baud_mode(s: &str) -> Result<BaudMode, String> {
     parse_baud(s).map(BaudMode::Fixed)
 }
 
-fn parse_baud(s: &str) -> Result<f64, String> {
+/// A number within `range`, or the error `'{s}' is not {what}`.
+fn number_in(s: &str, range: std::ops::RangeInclusive<f64>, what: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
-        Ok(b) if (40.0..=110.0).contains(&b) => Ok(b),
-        _ => Err(format!(
-            "'{s}' is not a Baudot baud rate: use 45.45 (US), 50 (Europe) or another value from 40 to 110"
-        )),
+        Ok(v) if range.contains(&v) => Ok(v),
+        _ => Err(format!("'{s}' is not {what}")),
     }
+}
+
+fn parse_baud(s: &str) -> Result<f64, String> {
+    number_in(
+        s,
+        40.0..=110.0,
+        "a Baudot baud rate: use 45.45 (US), 50 (Europe) or another value from 40 to 110",
+    )
 }
 
 fn parse_rate(s: &str) -> Result<u32, String> {
@@ -488,19 +495,15 @@ struct TranscribeArgs {
 }
 
 fn parse_interval(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(p) if (0.1..=10.0).contains(&p) => Ok(p),
-        _ => Err(format!(
-            "'{s}' is not a decode interval: use seconds from 0.1 to 10"
-        )),
-    }
+    number_in(
+        s,
+        0.1..=10.0,
+        "a decode interval: use seconds from 0.1 to 10",
+    )
 }
 
 fn parse_pace(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(p) if (0.1..=100.0).contains(&p) => Ok(p),
-        _ => Err(format!("'{s}' is not a pace: use a factor from 0.1 to 100")),
-    }
+    number_in(s, 0.1..=100.0, "a pace: use a factor from 0.1 to 100")
 }
 
 fn models(cmd: &ModelsCommand) -> Result<()> {
