@@ -11,10 +11,11 @@
 //!   file with the same model, both against the known words.
 //! - Committed-word delay: for every committed word, `emitted -
 //!   audio_end` of its commit (the command's own figures).
-//! - The default setup (1 whisper thread, a decode every second) runs
+//! - The default setup (1 whisper thread, a decode every 0.8 s) runs
 //!   three times, because which decodes happen depends on their timing
-//!   and the figures move between runs; then two whisper threads,
-//!   shorter decode intervals (the hidden `--decode-interval`) and base.
+//!   and the figures move between runs; so does the same with two whisper
+//!   threads (one stream given both cores). Then decode intervals of 1 s
+//!   and 0.5 s (the hidden `--decode-interval`) and base.
 //! - Capacity: 1 to 4 streams at once, each its own process, on the same
 //!   machine, 1 whisper thread each (the `--stream` default: ggml's
 //!   spinning worker threads starve each other when there are more
@@ -123,13 +124,13 @@ fn offline(wav: &Path, model: &Path) -> (String, f64) {
 #[derive(Clone, Copy)]
 struct Setup {
     threads: usize,
-    /// Seconds between decodes (the `--stream` default is 1).
+    /// Seconds between decodes (the `--stream` default is 0.8).
     interval: f64,
 }
 
 const DEFAULT: Setup = Setup {
     threads: 1,
-    interval: 1.0,
+    interval: 0.8,
 };
 
 /// `n` streams of `wav` at once, each its own `--stream` process.
@@ -191,42 +192,34 @@ fn main() {
 
     println!("### Word error rate and committed-word delay (1 stream)\n");
     println!(
-        "| model | run | whisper threads | decode interval | offline WER | streaming WER | difference | delay mean | delay p95 | words committed |"
+        "| model | setup | whisper threads | decode interval | offline WER | streaming WER | difference | delay mean | delay p95 | words committed |"
     );
     println!("|---|---|---|---|---|---|---|---|---|---|");
-    // The default setup three times, to show the spread between runs;
-    // then two whisper threads, shorter decode intervals, and base.
-    let rows: [(&str, &str, Setup); 7] = [
-        ("tiny.en", "1", DEFAULT),
-        ("tiny.en", "2", DEFAULT),
-        ("tiny.en", "3", DEFAULT),
-        (
-            "tiny.en",
-            "-",
-            Setup {
-                threads: 2,
-                ..DEFAULT
-            },
-        ),
-        (
-            "tiny.en",
-            "-",
-            Setup {
-                interval: 0.8,
-                ..DEFAULT
-            },
-        ),
-        (
-            "tiny.en",
-            "-",
-            Setup {
-                interval: 0.5,
-                ..DEFAULT
-            },
-        ),
+    // The default setup three times, to show the spread between runs, the
+    // same with both cores for the one stream, then the decode interval
+    // either side of the default, and base.
+    let two = Setup {
+        threads: 2,
+        ..DEFAULT
+    };
+    let every = |interval| Setup {
+        interval,
+        ..DEFAULT
+    };
+    let rows: [(&str, &str, Setup); 9] = [
+        ("tiny.en", "default", DEFAULT),
+        ("tiny.en", "default", DEFAULT),
+        ("tiny.en", "default", DEFAULT),
+        ("tiny.en", "2 threads", two),
+        ("tiny.en", "2 threads", two),
+        ("tiny.en", "2 threads", two),
+        ("tiny.en", "-", every(1.0)),
+        ("tiny.en", "-", every(0.5)),
         ("base", "-", DEFAULT),
     ];
     let mut offline_wer = std::collections::HashMap::new();
+    // Per repeated setup: its runs' delays and WER differences.
+    let mut groups: Vec<(&str, Vec<f64>, Vec<f64>)> = Vec::new();
     let mut tiny_default: Vec<Vec<f64>> = Vec::new();
     for (name, label, setup) in rows {
         let model = model(name);
@@ -248,17 +241,29 @@ fn main() {
             p95(&d),
             d.len()
         );
-        if name == "tiny.en" && label != "-" {
-            tiny_default.push(d);
+        if label == "default" {
+            tiny_default.push(d.clone());
+        }
+        if label != "-" {
+            match groups.iter_mut().find(|g| g.0 == label) {
+                Some(g) => {
+                    g.1.extend(&d);
+                    g.2.push(w_st - w_off);
+                }
+                None => groups.push((label, d, vec![w_st - w_off])),
+            }
         }
     }
-    let all: Vec<f64> = tiny_default.iter().flatten().copied().collect();
-    println!(
-        "\ntiny.en default setup, {} runs together: delay mean {:.2} s, p95 {:.2} s.",
-        tiny_default.len(),
-        mean(&all),
-        p95(&all)
-    );
+    println!();
+    for (label, d, w) in &groups {
+        println!(
+            "- tiny.en, {label} ({} runs together): delay mean {:.2} s, p95 {:.2} s; WER {:+.1} points on average.",
+            w.len(),
+            mean(d),
+            p95(d),
+            100.0 * mean(w)
+        );
+    }
 
     println!("\n### Capacity: parallel streams on the 2 cores, tiny.en\n");
     println!(

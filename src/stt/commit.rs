@@ -3,7 +3,7 @@
 //!
 //! A TTY cannot erase what it has printed, so a word is sent only once it
 //! is stable. While an utterance grows, the recogniser transcribes it again
-//! from its start about every second; each result is a *hypothesis*, a
+//! from its start about every second (0.8 s by default); each result is a *hypothesis*, a
 //! list of words with the audio time where each ends. [`LocalAgreement`]
 //! commits a word once two consecutive hypotheses agree on it and on every
 //! word before it, with the earlier of the two end times the hypotheses
@@ -59,6 +59,15 @@ pub fn normalise(word: &str) -> String {
         .filter(|c| c.is_alphanumeric() || *c == '\'')
         .flat_map(char::to_lowercase)
         .collect()
+}
+
+/// Whether two normalised words can be the same spoken word spelled
+/// twice: equal, or one a prefix of the other at least 3 letters long
+/// ("america" and "american", "ask" and "asked"). Used only to find the
+/// committed words in a hypothesis; agreement still needs equal words.
+fn respelled(a: &str, b: &str) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    short == long || (short.chars().count() >= 3 && long.starts_with(short))
 }
 
 /// Local agreement over the hypotheses of one utterance.
@@ -158,7 +167,7 @@ impl LocalAgreement {
         for (i, cw) in c.iter().enumerate() {
             let mut next = vec![i + 1; h.len() + 1];
             for (j, hw) in h.iter().enumerate() {
-                next[j + 1] = (row[j] + usize::from(cw != hw))
+                next[j + 1] = (row[j] + usize::from(!respelled(cw, hw)))
                     .min(row[j + 1] + 1)
                     .min(next[j] + 1);
             }
@@ -278,6 +287,21 @@ mod tests {
         assert_eq!(texts(&commits), "no no no");
         commits.extend(p.flush(&hyp("no@0.3 no@0.6 no@0.9 I@1.2 said@1.4 no.@1.7"), 4.0));
         assert_eq!(texts(&commits), "no no no I said no.");
+    }
+
+    #[test]
+    fn a_committed_word_respelled_longer_is_not_sent_again() {
+        let mut p = LocalAgreement::new();
+        let mut commits = Vec::new();
+        commits.extend(p.hypothesis(&hyp("so@0.6 my@0.9 fellow@1.4 america@1.6"), 3.0));
+        commits.extend(p.hypothesis(&hyp("so@0.6 my@0.9 fellow@1.4 america@1.6 ask@3.9"), 4.0));
+        assert_eq!(texts(&commits), "so my fellow america");
+        // whisper now hears "American" and times the words anew: the
+        // committed "america" ended nearer to where "fellow" now ends.
+        let h = "so@0.6 my@0.9 fellow@1.55 American@2.5 ask@3.9 not@4.4";
+        commits.extend(p.hypothesis(&hyp(h), 5.0));
+        commits.extend(p.hypothesis(&hyp(&format!("{h} what@5.2")), 6.0));
+        assert_eq!(texts(&commits), "so my fellow america ask not");
     }
 
     #[test]

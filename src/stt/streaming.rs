@@ -40,7 +40,10 @@
 //!   utterance, the window's length limit, or the end of the stream), a
 //!   **flush** job of the window up to the end of its speech is offered;
 //!   everything in that hypothesis beyond the committed words is
-//!   committed, and the window closes.
+//!   committed, and the window closes. If whisper ended that text early
+//!   and stretched its last word over the rest ([`skipped_tail`]), the
+//!   words before it are committed and the rest of the audio is flushed
+//!   again as a short window of its own, so no speech is lost.
 //! - Hypothesis words inside brackets or parentheses (`[MUSIC]`,
 //!   `(upbeat music)`, `[BLANK_AUDIO]`) and words with no letter or digit
 //!   (`♪`) are dropped before the commit policy sees them: whisper writes
@@ -101,21 +104,31 @@ pub struct StreamConfig {
 }
 
 impl Default for StreamConfig {
-    /// 8 kHz input, a decode every second, 128 extra encoder positions
+    /// 8 kHz input, a decode every 0.8 s, 128 extra encoder positions
     /// (2.56 s), 0.4 s pre-roll, 0.2 s tail, 0.2 s of speech at least,
-    /// a flush after 1.2 s of silence, windows up to 20 s long, each new
-    /// window starting with up to 5 s of committed speech as context.
+    /// a flush after 1.5 s of silence, windows up to 20 s long, each new
+    /// window starting with up to 3 s of committed speech as context.
+    ///
+    /// The interval and the context were measured together (jfk over a
+    /// telephone line, see `docs/stt.md`). Every 0.8 s commits words
+    /// 0.2 to 0.3 s sooner than every second at the same word error
+    /// rate; 0.5 s lets tiny.en agree twice on a half-heard word. 5 s of
+    /// context made tiny.en hear "and so my fellow" as "and so am I
+    /// fell" in up to five copies of six; 3 s did not. The flush pause
+    /// was 1.2 s, and the 1.3 s pause after "Americans" flushed the
+    /// phrase as whisper reads it when nothing follows, "am I fellow
+    /// American."; at 1.5 s the sentence goes on in the window.
     fn default() -> Self {
         StreamConfig {
             input_rate: 8000,
-            decode_interval: 1.0,
+            decode_interval: 0.8,
             audio_ctx_margin: 128,
             preroll: 0.4,
             tail: 0.2,
             min_speech: 0.2,
-            flush_pause: 1.2,
+            flush_pause: 1.5,
             max_window: 20.0,
-            context: 5.0,
+            context: 3.0,
             vad: VadConfig::default(),
         }
     }
@@ -204,6 +217,29 @@ pub fn cut_repetition<T>(words: &mut Vec<T>, key: impl Fn(&T) -> String) {
     }
 }
 
+/// A last word whisper stretched over at least this many seconds, up to
+/// the end of the audio, stands for speech it skipped.
+const SKIP_STRETCH: f64 = 1.5;
+/// Seconds of committed speech the second decode of a skipped end starts
+/// with, so its first new word is heard in context.
+const RETRY_CONTEXT: f64 = 1.0;
+
+/// Where a hypothesis of audio from `start` to `audio_end` (seconds into
+/// the stream) skipped speech: the index of its last word, if that word
+/// runs to the end of the audio and lasts [`SKIP_STRETCH`] or more.
+///
+/// On a long window whisper sometimes ends its text early and stretches
+/// the last word it wrote over the rest of the audio: "... for you, ask
+/// what" with "what" spread over the two seconds of "what you can do for
+/// your country". No spoken word lasts that long, and at a flush those
+/// words would be lost for good.
+pub fn skipped_tail(words: &[Word], start: f64, audio_end: f64) -> Option<usize> {
+    let k = words.len().checked_sub(1)?;
+    let last = &words[k];
+    let begins = if k == 0 { start } else { words[k - 1].end };
+    (last.end >= audio_end - 0.05 && last.end - begins >= SKIP_STRETCH).then_some(k)
+}
+
 /// Adds noise of one 16-bit step (about -90 dBFS) to `samples`.
 ///
 /// VoIP calls without comfort noise carry pauses of digital silence,
@@ -255,6 +291,9 @@ struct Window {
     /// context audio (done at its first job, once the windows before it
     /// have flushed).
     seeded: bool,
+    /// A second decode of the end of an earlier window whose flush
+    /// skipped speech (see [`skipped_tail`]); it is not retried again.
+    retry: bool,
 }
 
 impl Window {
@@ -575,6 +614,17 @@ impl StreamingTranscriber {
             .map(|(text, end)| Word::new(text, (start + end).clamp(start, flight.audio_end)))
             .collect();
         cut_repetition(&mut words, |w| normalise(&w.text));
+        // A flush that skipped the end of the speech must not lose it:
+        // keep what came before and decode the rest again on its own.
+        let mut retry = None;
+        if flight.is_final
+            && !w.retry
+            && let Some(k) = skipped_tail(&words, start, flight.audio_end)
+        {
+            let resume = if k == 0 { start } else { words[k - 1].end };
+            words.truncate(k);
+            retry = Some((resume - RETRY_CONTEXT).max(start));
+        }
         let before = w.policy.committed().len();
         let commit = if flight.is_final {
             w.policy.flush(&words, now)
@@ -583,6 +633,9 @@ impl StreamingTranscriber {
         };
         self.history
             .extend(w.policy.committed()[before..].iter().cloned());
+        if let Some(from) = retry {
+            self.retry_tail(flight.window, from, flight.audio_end);
+        }
         commit
             .map(|mut c| {
                 c.audio_end = c.audio_end.max(self.last_audio_end);
@@ -731,8 +784,42 @@ impl StreamingTranscriber {
             last_end: from,
             policy: LocalAgreement::new(),
             seeded: false,
+            retry: false,
         });
         self.next_window += 1;
+    }
+
+    /// Queues a second flush of window `id`'s audio from `from` (seconds
+    /// into the stream) to `to`, as a window of its own right after it.
+    /// Its first job seeds it with the words committed in that audio, as
+    /// for any window.
+    fn retry_tail(&mut self, id: u64, from: f64, to: f64) {
+        let Some(pos) = self.windows.iter().position(|w| w.id == id) else {
+            return;
+        };
+        let w = &self.windows[pos];
+        let offset = self.samples(from).saturating_sub(w.start) as usize;
+        let end = (self.samples(to).saturating_sub(w.start) as usize).min(w.audio.len());
+        if offset >= end {
+            return;
+        }
+        let retry = Window {
+            id: self.next_window,
+            start: w.start + offset as u64,
+            audio: w.audio[offset..end].to_vec(),
+            closed: true,
+            speaking: false,
+            heard: true,
+            decoded: end - offset,
+            flush_due: Some(end - offset),
+            flush_pending: None,
+            last_end: w.last_end,
+            policy: LocalAgreement::new(),
+            seeded: false,
+            retry: true,
+        };
+        self.next_window += 1;
+        self.windows.insert(pos + 1, retry);
     }
 }
 
@@ -773,6 +860,24 @@ mod tests {
         let texts: Vec<&str> = words.iter().map(|(t, _)| t.as_str()).collect();
         assert_eq!(texts, ["Ask", "not,", "what", "you"]);
         assert_eq!(words[0].1, 2.5);
+    }
+
+    #[test]
+    fn a_last_word_stretched_over_the_rest_of_the_audio_marks_skipped_speech() {
+        let words =
+            |ends: &[f64]| -> Vec<Word> { ends.iter().map(|&e| Word::new("w", e)).collect() };
+        // "ask" ends at 21.1; "what" claims the next 2.6 s, up to the cut.
+        assert_eq!(
+            skipped_tail(&words(&[20.7, 21.1, 23.7]), 12.0, 23.7),
+            Some(2)
+        );
+        // A last word ending at the cut after a normal length is speech.
+        assert_eq!(skipped_tail(&words(&[20.7, 21.1, 21.6]), 12.0, 21.6), None);
+        // A long word that ends well before the cut is a pause, not a skip.
+        assert_eq!(skipped_tail(&words(&[14.2, 15.8]), 12.0, 18.0), None);
+        // A lone word is measured from the window start.
+        assert_eq!(skipped_tail(&words(&[14.0]), 12.0, 14.0), Some(0));
+        assert_eq!(skipped_tail(&[], 12.0, 14.0), None);
     }
 
     #[test]
