@@ -3,7 +3,7 @@
 //!
 //! A TTY cannot erase what it has printed, so a word is sent only once it
 //! is stable. While an utterance grows, the recogniser transcribes it again
-//! from its start about every second (0.8 s by default); each result is a *hypothesis*, a
+//! from its start every 0.8 s or so; each result is a *hypothesis*, a
 //! list of words with the audio time where each ends. [`LocalAgreement`]
 //! commits a word once two consecutive hypotheses agree on it and on every
 //! word before it, with the earlier of the two end times the hypotheses
