@@ -463,7 +463,9 @@ struct FetchArgs {
 
 #[derive(Debug, Subcommand)]
 enum SttCommand {
-    /// Transcribe a WAV file and print the whole transcript.
+    /// Transcribe a WAV file and print the whole transcript. Only the
+    /// speech is transcribed, cut at the speaker's pauses: silence gives
+    /// no text.
     Transcribe(TranscribeArgs),
 }
 
@@ -603,7 +605,8 @@ fn load_engine(
 }
 
 fn stt_transcribe(args: &TranscribeArgs) -> Result<()> {
-    use relaygate::stt::{SpeechToText, join_text};
+    use relaygate::stt::join_text;
+    use relaygate::stt::recording::{PieceConfig, transcribe_recording};
     if args.stream {
         return stt_stream(args);
     }
@@ -612,7 +615,7 @@ fn stt_transcribe(args: &TranscribeArgs) -> Result<()> {
     let started = std::time::Instant::now();
     let mut engine = load_engine(&model, None)?;
     let loaded = started.elapsed();
-    let segments = engine.transcribe(&audio)?;
+    let segments = transcribe_recording(&mut engine, &audio, &PieceConfig::default())?;
     tracing::info!(
         load_ms = loaded.as_millis() as u64,
         total_ms = started.elapsed().as_millis() as u64,

@@ -10,6 +10,7 @@ use std::io::Read;
 use std::path::Path;
 use std::time::Instant;
 
+use common::peers::{read_wav, write_wav};
 use common::stt::{
     JFK_TEXT, jfk_wav, model, reference_mel_filters, run_relaygate, telephone, temp_dir, wer,
 };
@@ -100,6 +101,35 @@ fn tiny_en_transcribes_jfk_over_a_telephone_line() {
         w * 100.0
     );
     assert!(w <= TELEPHONE_MAX_WER, "WER {w:.3}: {text}");
+}
+
+/// A call recording is mostly silence: the agent waits while the TTY
+/// user reads and types. Whole-file whisper fills 35 to 50 s of silence
+/// with invented or repeated sentences ("ask what you can do for your
+/// country" five more times, or "i'm not going to do it" until the
+/// window ends); only what was said may come back.
+#[test]
+fn a_recording_with_long_silences_gives_only_what_was_said() {
+    let dir = temp_dir("long-silences");
+    let (rate, jfk) = read_wav(&telephone(&jfk_wav(), "long-silences-jfk"));
+    let silence = |s: usize| vec![0i16; s * rate as usize];
+    let mut recording = silence(12);
+    recording.extend(&jfk);
+    recording.extend(silence(50));
+    recording.extend(&jfk);
+    recording.extend(silence(40));
+    let wav = dir.join("recording.wav");
+    write_wav(&wav, rate, &recording);
+
+    let (text, secs) = transcribe(&wav, &model("tiny.en"));
+    let twice = format!("{JFK_TEXT} {JFK_TEXT}");
+    let w = wer(&twice, &text);
+    eprintln!(
+        "tiny.en, 2 x jfk in 130 s: WER {:.1} % in {secs:.2} s: {text}",
+        w * 100.0
+    );
+    assert!(w <= TELEPHONE_MAX_WER, "WER {w:.3}: {text}");
+    let _ = fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -7,6 +7,8 @@
 //! - [`SpeechToText`]: what an engine does; [`whisper::WhisperEngine`]
 //!   implements it with whisper.cpp (whisper-rs).
 //! - [`resample`]: telephone PCM (8 or 16 kHz) to the 16 kHz `f32` whisper takes.
+//! - Whole recordings: [`recording::transcribe_recording`] hands an engine
+//!   only the speech, cut at pauses, so long silences invent no text.
 //! - Live captions: [`streaming::StreamingTranscriber`] (sans-IO) cuts the
 //!   stream into utterances with [`vad`], asks the edge for decodes of the
 //!   growing utterance, and commits stable words with [`commit`].
@@ -34,6 +36,7 @@ pub mod fetch;
 pub mod ggml;
 pub mod import;
 pub mod mel;
+pub mod recording;
 pub mod resample;
 pub mod streaming;
 pub mod vad;
