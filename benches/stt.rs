@@ -21,7 +21,10 @@
 //!   spinning worker threads starve each other when there are more
 //!   threads than free cores).
 //!
-//! The offline reference runs with whisper's default threads (2 here).
+//! The offline reference is plain whisper on the whole file, with its
+//! default threads (2 here): the engine's `SpeechToText::transcribe`,
+//! not `stt transcribe`, which cuts recordings at pauses
+//! (`src/stt/recording.rs`). The pieces' WER is printed beside it.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -100,8 +103,69 @@ fn long_input(dir: &Path) -> PathBuf {
     path
 }
 
-fn offline(wav: &Path, model: &Path) -> (String, f64) {
-    let started = Instant::now();
+/// Offline whisper on the whole file, as whisper.cpp's own tools run it.
+fn whole_file(wav: &Path, model: &Path) -> String {
+    use relaygate::stt::whisper::{WhisperEngine, WhisperOptions};
+    use relaygate::stt::{SpeechToText, join_text};
+    let audio = model_rate(wav);
+    let mut engine = WhisperEngine::load(model, WhisperOptions::default()).expect("model loads");
+    join_text(&engine.transcribe(&audio).expect("transcribes"))
+}
+
+/// 16 kHz audio of a WAV file.
+fn model_rate(wav: &Path) -> Vec<f32> {
+    use relaygate::stt::resample;
+    let (spec, samples) =
+        wav::read_all(std::io::BufReader::new(fs::File::open(wav).expect("open"))).expect("wav");
+    resample::to_model_rate(&resample::pcm16_to_f32(&samples), spec.sample_rate).expect("resample")
+}
+
+/// What one live decode costs on this machine, by window length and
+/// thread count: the figure that sets the delay, and the one to compare
+/// when the same bench gives other delays on other machines.
+fn decode_costs(wav: &Path, model: &Path) {
+    use relaygate::stt::streaming::{StreamConfig, audio_ctx_for};
+    use relaygate::stt::whisper::{Request, WhisperEngine, WhisperOptions};
+    let audio = model_rate(wav);
+    let windows = [2.0, 3.0, 5.0, 8.0, 11.0];
+    let margin = StreamConfig::default().audio_ctx_margin;
+    println!("### Cost of one live decode, tiny.en (median of 5)\n");
+    println!(
+        "| whisper threads | {} |",
+        windows.map(|w| format!("{w} s window")).join(" | ")
+    );
+    println!("|---|{}", "---|".repeat(windows.len()));
+    for threads in [1, 2] {
+        let options = WhisperOptions {
+            threads,
+            ..WhisperOptions::default()
+        };
+        let mut engine = WhisperEngine::load(model, options).expect("model loads");
+        let mut row = Vec::new();
+        for secs in windows {
+            let n = ((secs * 16_000.0) as usize).min(audio.len());
+            let request = Request {
+                audio_ctx: Some(audio_ctx_for(secs, margin)),
+            };
+            let mut times: Vec<f64> = (0..5)
+                .map(|_| {
+                    let t = Instant::now();
+                    engine
+                        .transcribe_live(&audio[..n], &request)
+                        .expect("decodes");
+                    t.elapsed().as_secs_f64()
+                })
+                .collect();
+            times.sort_by(f64::total_cmp);
+            row.push(format!("{:.2} s", times[2]));
+        }
+        println!("| {threads} | {} |", row.join(" | "));
+    }
+    println!();
+}
+
+/// `stt transcribe`: the recording cut at its pauses.
+fn in_pieces(wav: &Path, model: &Path) -> String {
     let out = relaygate()
         .args(["stt", "transcribe", "--input"])
         .arg(wav)
@@ -114,10 +178,7 @@ fn offline(wav: &Path, model: &Path) -> (String, f64) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    (
-        String::from_utf8_lossy(&out.stdout).trim().to_string(),
-        started.elapsed().as_secs_f64(),
-    )
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 /// How one streaming process runs.
@@ -190,6 +251,8 @@ fn main() {
         COPIES * 22
     );
 
+    decode_costs(&wav, &model("tiny.en"));
+
     println!("### Word error rate and committed-word delay (1 stream)\n");
     println!(
         "| model | setup | whisper threads | decode interval | offline WER | streaming WER | difference | delay mean | delay p95 | words committed |"
@@ -218,15 +281,19 @@ fn main() {
         ("base", "-", DEFAULT),
     ];
     let mut offline_wer = std::collections::HashMap::new();
+    // Per model: offline WER on the whole file and in pieces.
+    let mut pieces_wer: Vec<(&str, f64, f64)> = Vec::new();
     // Per repeated setup: its runs' delays and WER differences.
     let mut groups: Vec<(&str, Vec<f64>, Vec<f64>)> = Vec::new();
     // The first default run stands for 1 stream in the capacity table.
     let mut first_default: Option<Vec<f64>> = None;
     for (name, label, setup) in rows {
         let model = model(name);
-        let w_off = *offline_wer
-            .entry(name)
-            .or_insert_with(|| wer(&truth, &offline(&wav, &model).0));
+        let w_off = *offline_wer.entry(name).or_insert_with(|| {
+            let w = wer(&truth, &whole_file(&wav, &model));
+            pieces_wer.push((name, w, wer(&truth, &in_pieces(&wav, &model))));
+            w
+        });
         let runs = stream(&wav, &model, 1, setup);
         let run = &runs[0];
         let w_st = wer(&truth, &run.text());
@@ -263,6 +330,14 @@ fn main() {
             mean(d),
             p95(d),
             100.0 * mean(w)
+        );
+    }
+
+    for (name, whole, pieces) in &pieces_wer {
+        println!(
+            "- {name} offline: {:.1} % on the whole file (the reference above), {:.1} % with `stt transcribe`, which cuts the file at its pauses.",
+            100.0 * whole,
+            100.0 * pieces
         );
     }
 

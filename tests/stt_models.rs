@@ -250,6 +250,7 @@ fn files_that_are_not_models_give_clear_errors() {
         (&garbage, "not a whisper.cpp model"),
         (&truncated, "truncated"),
         (&header_only, "truncated"),
+        (&dir.join("missing.bin"), "No such file"),
     ] {
         let out = run_relaygate(&[
             "stt",
@@ -260,6 +261,8 @@ fn files_that_are_not_models_give_clear_errors() {
             file.to_str().expect("UTF-8"),
         ]);
         assert_clear_error(&out, needle);
+        let name = file.file_name().and_then(|n| n.to_str()).expect("name");
+        assert_eq!(stderr(&out).matches(name).count(), 1, "{}", stderr(&out));
     }
     let _ = fs::remove_dir_all(&dir);
 }

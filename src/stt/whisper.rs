@@ -76,12 +76,8 @@ pub fn check_model_file(path: &Path) -> Result<ModelInfo, SttError> {
         path: path.to_path_buf(),
         source,
     };
-    let file = File::open(path).map_err(|source| {
-        model_err(super::error::ModelError::Io {
-            path: path.to_path_buf(),
-            source,
-        })
-    })?;
+    // The path is already in `SttError::Model`'s message.
+    let file = File::open(path).map_err(|e| model_err(super::error::ModelError::Read(e)))?;
     ggml::check(&mut BufReader::new(file)).map_err(model_err)
 }
 
