@@ -284,6 +284,7 @@ fn speech_60s() -> Vec<i16> {
             .unwrap_or(false);
         assert!(ok, "espeak-ng failed: apt-get install espeak-ng");
         let ok = Command::new("sox")
+            .arg("-R")
             .arg(&raw)
             .args(["-r", "8000", "-c", "1", "-b", "16"])
             .arg(&low)

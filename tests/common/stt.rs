@@ -139,6 +139,10 @@ pub fn jfk_wav() -> PathBuf {
 
 /// `src` as it sounds after a telephone line: 8 kHz, 300-3400 Hz,
 /// G.711 mu-law and back to 16-bit PCM (all by sox).
+///
+/// sox dithers with fresh random noise on every run unless told `-R`
+/// (repeatable); without it each run of a test heard a slightly
+/// different file, and whisper's reading of it moved by a word or two.
 pub fn telephone(src: &Path, label: &str) -> PathBuf {
     let dir = temp_dir(label);
     let ulaw = dir.join("ulaw.wav");
@@ -146,6 +150,7 @@ pub fn telephone(src: &Path, label: &str) -> PathBuf {
     let hint = "is sox installed? (apt-get install sox)";
     run_tool(
         Command::new("sox")
+            .arg("-R")
             .arg(src)
             .args(["-e", "mu-law", "-t", "wav"])
             .arg(&ulaw)
@@ -154,6 +159,7 @@ pub fn telephone(src: &Path, label: &str) -> PathBuf {
     );
     run_tool(
         Command::new("sox")
+            .arg("-R")
             .arg(&ulaw)
             .args(["-e", "signed-integer", "-b", "16"])
             .arg(&out),
