@@ -280,20 +280,22 @@ fn main() {
         ("tiny.en", "-", every(0.5)),
         ("base", "-", DEFAULT),
     ];
-    let mut offline_wer = std::collections::HashMap::new();
     // Per model: offline WER on the whole file and in pieces.
-    let mut pieces_wer: Vec<(&str, f64, f64)> = Vec::new();
+    let mut offline: Vec<(&str, f64, f64)> = Vec::new();
     // Per repeated setup: its runs' delays and WER differences.
     let mut groups: Vec<(&str, Vec<f64>, Vec<f64>)> = Vec::new();
     // The first default run stands for 1 stream in the capacity table.
     let mut first_default: Option<Vec<f64>> = None;
     for (name, label, setup) in rows {
         let model = model(name);
-        let w_off = *offline_wer.entry(name).or_insert_with(|| {
-            let w = wer(&truth, &whole_file(&wav, &model));
-            pieces_wer.push((name, w, wer(&truth, &in_pieces(&wav, &model))));
-            w
-        });
+        let w_off = match offline.iter().find(|o| o.0 == name) {
+            Some(o) => o.1,
+            None => {
+                let w = wer(&truth, &whole_file(&wav, &model));
+                offline.push((name, w, wer(&truth, &in_pieces(&wav, &model))));
+                w
+            }
+        };
         let runs = stream(&wav, &model, 1, setup);
         let run = &runs[0];
         let w_st = wer(&truth, &run.text());
@@ -333,7 +335,7 @@ fn main() {
         );
     }
 
-    for (name, whole, pieces) in &pieces_wer {
+    for (name, whole, pieces) in &offline {
         println!(
             "- {name} offline: {:.1} % on the whole file (the reference above), {:.1} % with `stt transcribe`, which cuts the file at its pauses.",
             100.0 * whole,
