@@ -12,9 +12,10 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use std::process::Command;
+use std::ffi::OsStr;
 use std::time::Instant;
 
+use common::cli::{espeak, sox_convert};
 use common::modem::{decode, encode};
 use common::peers::{self, MinimodemTx, char_error_rate};
 use relaygate::audio::wav::SampleFormat;
@@ -275,23 +276,10 @@ fn speech_60s() -> Vec<i16> {
     {
         let raw = dir.join(format!("v{i}.wav"));
         let low = dir.join(format!("v{i}-8k.wav"));
-        let ok = Command::new("espeak-ng")
-            .args(["-v", voice, "-s", &(140 + 15 * i).to_string(), "-w"])
-            .arg(&raw)
-            .arg(text)
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false);
-        assert!(ok, "espeak-ng failed: apt-get install espeak-ng");
-        let ok = Command::new("sox")
-            .arg("-R")
-            .arg(&raw)
-            .args(["-r", "8000", "-c", "1", "-b", "16"])
-            .arg(&low)
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false);
-        assert!(ok, "sox failed: apt-get install sox");
+        let rate = (140 + 15 * i).to_string();
+        let args = ["-v", voice, "-s", &rate, "-w"].map(OsStr::new);
+        espeak(args.into_iter().chain([raw.as_os_str(), OsStr::new(text)]));
+        sox_convert(&raw, &["-r", "8000", "-c", "1", "-b", "16"], &low, &[]);
         let file = std::fs::File::open(&low).expect("sox output");
         let (_, s) = relaygate::audio::wav::read_all(std::io::BufReader::new(file)).expect("wav");
         all.extend(s);

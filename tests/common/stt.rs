@@ -21,6 +21,8 @@ use std::sync::{Mutex, OnceLock};
 
 use relaygate::stt::fetch::Cache;
 
+use super::cli::sox_convert;
+
 /// What JFK says in `jfk.wav`.
 pub const JFK_TEXT: &str = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country.";
 
@@ -140,31 +142,20 @@ pub fn jfk_wav() -> PathBuf {
 /// `src` as it sounds after a telephone line: 8 kHz, 300-3400 Hz,
 /// G.711 mu-law and back to 16-bit PCM (all by sox).
 ///
-/// sox dithers with fresh random noise on every run unless told `-R`
-/// (repeatable); without it each run of a test heard a slightly
-/// different file, and whisper's reading of it moved by a word or two.
+/// [`sox_convert`] runs sox with `-R` (repeatable dither): without it
+/// each run of a test heard a slightly different file, and whisper's
+/// reading of it moved by a word or two.
 pub fn telephone(src: &Path, label: &str) -> PathBuf {
     let dir = temp_dir(label);
     let ulaw = dir.join("ulaw.wav");
     let out = dir.join("telephone.wav");
-    let hint = "is sox installed? (apt-get install sox)";
-    run_tool(
-        Command::new("sox")
-            .arg("-R")
-            .arg(src)
-            .args(["-e", "mu-law", "-t", "wav"])
-            .arg(&ulaw)
-            .args(["rate", "8000", "sinc", "300-3400"]),
-        hint,
+    sox_convert(
+        src,
+        &["-e", "mu-law", "-t", "wav"],
+        &ulaw,
+        &["rate", "8000", "sinc", "300-3400"],
     );
-    run_tool(
-        Command::new("sox")
-            .arg("-R")
-            .arg(&ulaw)
-            .args(["-e", "signed-integer", "-b", "16"])
-            .arg(&out),
-        hint,
-    );
+    sox_convert(&ulaw, &["-e", "signed-integer", "-b", "16"], &out, &[]);
     out
 }
 
