@@ -11,15 +11,18 @@
 //!   file with the same model, both against the known words.
 //! - Committed-word delay: for every committed word, `emitted -
 //!   audio_end` of its commit (the command's own figures).
-//! - The default setup (1 whisper thread, a decode every 0.8 s) runs
-//!   three times, because which decodes happen depends on their timing
-//!   and the figures move between runs; so does the same with two whisper
-//!   threads (one stream given both cores). Then decode intervals of 1 s
-//!   and 0.5 s (the hidden `--decode-interval`) and base.
-//! - Capacity: 1 to 4 streams at once, each its own process, on the same
-//!   machine, 1 whisper thread each (the `--stream` default: ggml's
-//!   spinning worker threads starve each other when there are more
-//!   threads than free cores).
+//! - The default setup (whisper threads chosen per decode, a decode every
+//!   0.8 s) runs three times, because which decodes happen depends on
+//!   their timing and the figures move between runs. Then fixed 1 and 2
+//!   threads, decode intervals of 1 s and 0.5 s (the hidden
+//!   `--decode-interval`), and base.
+//! - Under load: the default, 1 and 2 threads again while a thread of
+//!   this bench keeps one core busy, the case the per-decode choice is
+//!   for (ggml's spinning worker threads crawl on a taken core).
+//! - Capacity: 1 to 4 streams at once, each its own process with the
+//!   default threads, on the same machine.
+//! - For runs with the default threads, the share of decodes that used
+//!   more than one thread is read from the command's debug log.
 //!
 //! The offline reference is plain whisper on the whole file, with its
 //! default threads (2 here): the engine's `SpeechToText::transcribe`,
@@ -32,6 +35,8 @@ mod common;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use common::stt::{JFK_TEXT, jfk_wav, model, telephone, temp_dir, wer};
@@ -48,6 +53,10 @@ struct Commit {
 
 struct Run {
     commits: Vec<Commit>,
+    /// Decodes, and how many of them used more than one whisper thread
+    /// (from the debug log).
+    decodes: usize,
+    multi_threaded: usize,
 }
 
 impl Run {
@@ -146,6 +155,7 @@ fn decode_costs(wav: &Path, model: &Path) {
             let n = ((secs * 16_000.0) as usize).min(audio.len());
             let request = Request {
                 audio_ctx: Some(audio_ctx_for(secs, margin)),
+                ..Request::default()
             };
             let mut times: Vec<f64> = (0..5)
                 .map(|_| {
@@ -184,31 +194,78 @@ fn in_pieces(wav: &Path, model: &Path) -> String {
 /// How one streaming process runs.
 #[derive(Clone, Copy)]
 struct Setup {
-    threads: usize,
+    /// `--threads`; `None` is the default choice per decode.
+    threads: Option<usize>,
     /// Seconds between decodes (the `--stream` default is 0.8).
     interval: f64,
+    /// Keep one core busy during the run.
+    busy_core: bool,
+}
+
+impl Setup {
+    fn threads_label(&self) -> String {
+        self.threads
+            .map_or_else(|| "auto".to_string(), |n| n.to_string())
+    }
 }
 
 const DEFAULT: Setup = Setup {
-    threads: 1,
+    threads: None,
     interval: 0.8,
+    busy_core: false,
 };
+
+/// A thread spinning on one core until dropped.
+struct BusyCore {
+    stop: Arc<AtomicBool>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl BusyCore {
+    fn start() -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let handle = std::thread::spawn(move || {
+            let mut x = 0u64;
+            while !flag.load(Ordering::Relaxed) {
+                x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+            }
+        });
+        BusyCore {
+            stop,
+            handle: Some(handle),
+        }
+    }
+}
+
+impl Drop for BusyCore {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
 
 /// `n` streams of `wav` at once, each its own `--stream` process.
 fn stream(wav: &Path, model: &Path, n: usize, setup: Setup) -> Vec<Run> {
+    let _busy = setup.busy_core.then(BusyCore::start);
     let children: Vec<_> = (0..n)
         .map(|_| {
-            relaygate()
-                .args(["stt", "transcribe", "--stream", "--input"])
+            let mut cmd = relaygate();
+            cmd.args(["stt", "transcribe", "--stream", "--input"])
                 .arg(wav)
                 .arg("--model")
                 .arg(model)
-                .args(["--threads", &setup.threads.to_string()])
                 .args(["--decode-interval", &setup.interval.to_string()])
+                // Each decode's thread count, nothing of the content.
+                .env("RELAYGATE_LOG", "relaygate::stt::decoder_thread=debug")
                 .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("relaygate starts")
+                .stderr(Stdio::piped());
+            if let Some(t) = setup.threads {
+                cmd.args(["--threads", &t.to_string()]);
+            }
+            cmd.spawn().expect("relaygate starts")
         })
         .collect();
     children
@@ -233,9 +290,26 @@ fn stream(wav: &Path, model: &Path, n: usize, setup: Setup) -> Vec<Run> {
                     }
                 })
                 .collect();
-            Run { commits }
+            let log = String::from_utf8_lossy(&out.stderr);
+            let threads: Vec<&str> = log
+                .lines()
+                .filter(|l| l.contains(" decoded "))
+                .filter_map(|l| l.split("threads=").nth(1)?.split_whitespace().next())
+                .collect();
+            Run {
+                commits,
+                decodes: threads.len(),
+                multi_threaded: threads.iter().filter(|t| **t != "1").count(),
+            }
         })
         .collect()
+}
+
+/// "84 of 87": decodes that used more than one thread.
+fn multi_share(runs: &[Run]) -> String {
+    let all: usize = runs.iter().map(|r| r.decodes).sum();
+    let multi: usize = runs.iter().map(|r| r.multi_threaded).sum();
+    format!("{multi} of {all}")
 }
 
 fn main() {
@@ -255,37 +329,43 @@ fn main() {
 
     println!("### Word error rate and committed-word delay (1 stream)\n");
     println!(
-        "| model | setup | whisper threads | decode interval | offline WER | streaming WER | difference | delay mean | delay p95 | words committed |"
+        "| model | setup | whisper threads | decodes on more than 1 thread | decode interval | offline WER | streaming WER | difference | delay mean | delay p95 | words committed |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
-    // The default setup three times, to show the spread between runs, the
-    // same with both cores for the one stream, then the decode interval
-    // either side of the default, and base.
-    let two = Setup {
-        threads: 2,
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    // The default setup three times, to show the spread between runs,
+    // fixed thread counts, the decode interval either side of the
+    // default, base, and the same choices with one core taken.
+    let fixed = |n| Setup {
+        threads: Some(n),
         ..DEFAULT
     };
     let every = |interval| Setup {
         interval,
         ..DEFAULT
     };
-    let rows: [(&str, &str, Setup); 9] = [
+    let busy = |s: Setup| Setup {
+        busy_core: true,
+        ..s
+    };
+    let rows: [(&str, &str, Setup); 11] = [
         ("tiny.en", "default", DEFAULT),
         ("tiny.en", "default", DEFAULT),
         ("tiny.en", "default", DEFAULT),
-        ("tiny.en", "2 threads", two),
-        ("tiny.en", "2 threads", two),
-        ("tiny.en", "2 threads", two),
+        ("tiny.en", "1 thread", fixed(1)),
+        ("tiny.en", "2 threads", fixed(2)),
         ("tiny.en", "-", every(1.0)),
         ("tiny.en", "-", every(0.5)),
         ("base", "-", DEFAULT),
+        ("tiny.en", "one core busy", busy(DEFAULT)),
+        ("tiny.en", "one core busy, 1 thread", busy(fixed(1))),
+        ("tiny.en", "one core busy, 2 threads", busy(fixed(2))),
     ];
     // Per model: offline WER on the whole file and in pieces.
     let mut offline: Vec<(&str, f64, f64)> = Vec::new();
     // Per repeated setup: its runs' delays and WER differences.
     let mut groups: Vec<(&str, Vec<f64>, Vec<f64>)> = Vec::new();
     // The first default run stands for 1 stream in the capacity table.
-    let mut first_default: Option<Vec<f64>> = None;
+    let mut first_default: Option<(Vec<f64>, String)> = None;
     for (name, label, setup) in rows {
         let model = model(name);
         let w_off = match offline.iter().find(|o| o.0 == name) {
@@ -301,8 +381,9 @@ fn main() {
         let w_st = wer(&truth, &run.text());
         let d = run.delays();
         println!(
-            "| {name} | {label} | {} | {:.1} s | {:.1} % | {:.1} % | {:+.1} points | {:.2} s | {:.2} s | {} |",
-            setup.threads,
+            "| {name} | {label} | {} | {} | {:.1} s | {:.1} % | {:.1} % | {:+.1} points | {:.2} s | {:.2} s | {} |",
+            setup.threads_label(),
+            multi_share(&runs),
             setup.interval,
             100.0 * w_off,
             100.0 * w_st,
@@ -312,9 +393,9 @@ fn main() {
             d.len()
         );
         if label == "default" && first_default.is_none() {
-            first_default = Some(d.clone());
+            first_default = Some((d.clone(), multi_share(&runs)));
         }
-        if label != "-" {
+        if label == "default" {
             match groups.iter_mut().find(|g| g.0 == label) {
                 Some(g) => {
                     g.1.extend(&d);
@@ -345,13 +426,14 @@ fn main() {
 
     println!("\n### Capacity: parallel streams on the 2 cores, tiny.en\n");
     println!(
-        "| streams | whisper threads per stream | delay mean | delay p95 | worst | streaming WER (mean) |"
+        "| streams | decodes on more than 1 thread | delay mean | delay p95 | worst | streaming WER (mean) |"
     );
     println!("|---|---|---|---|---|---|");
     let tiny = model("tiny.en");
     for n in 1..=4 {
-        let (d, w) = if n == 1 {
-            (first_default.clone().unwrap_or_default(), f64::NAN)
+        let (d, w, share) = if n == 1 {
+            let (d, share) = first_default.clone().unwrap_or_default();
+            (d, f64::NAN, share)
         } else {
             let runs = stream(&wav, &tiny, n, DEFAULT);
             let d: Vec<f64> = runs.iter().flat_map(Run::delays).collect();
@@ -361,7 +443,7 @@ fn main() {
                     .map(|r| wer(&truth, &r.text()))
                     .collect::<Vec<_>>(),
             );
-            (d, w)
+            (d, w, multi_share(&runs))
         };
         let worst = d.iter().copied().fold(f64::NAN, f64::max);
         let w = if w.is_nan() {
@@ -370,7 +452,7 @@ fn main() {
             format!("{:.1} %", 100.0 * w)
         };
         println!(
-            "| {n} | 1 | {:.2} s | {:.2} s | {:.2} s | {w} |",
+            "| {n} | {share} | {:.2} s | {:.2} s | {:.2} s | {w} |",
             mean(&d),
             p95(&d),
             worst

@@ -28,9 +28,9 @@ use crate::device::DeviceProfile;
 use crate::legs::file_agent::{self, FileAgent};
 use crate::legs::serial::{self, SerialEvent};
 use crate::relay::{Call, CallEvent, Output, RelayConfig, Utterance};
-use crate::stt::Segment;
-use crate::stt::streaming::{DecodeJob, StreamConfig, StreamingTranscriber};
-use crate::stt::whisper::{Request, WhisperEngine, WhisperOptions};
+use crate::stt::decoder_thread::{self, DecoderStopped, DecoderThread, Hypothesis};
+use crate::stt::streaming::{StreamConfig, StreamingTranscriber};
+use crate::stt::whisper::{WhisperEngine, WhisperOptions};
 use crate::text::conventions::Ending;
 use crate::tts::{NeuralVoice, VoiceProfile};
 
@@ -131,6 +131,12 @@ pub enum CallError {
     /// Text-to-speech could not start.
     #[error(transparent)]
     Tts(#[from] crate::tts::TtsError),
+    /// The speech decoder thread stopped during the call.
+    #[error(transparent)]
+    Decoder(#[from] DecoderStopped),
+    /// A worker thread could not be started.
+    #[error("cannot start a worker thread: {0}")]
+    Thread(#[from] std::io::Error),
 }
 
 /// Synthesized audio for an utterance, or its end.
@@ -152,25 +158,20 @@ pub async fn run(setup: CallSetup, call_id: u64) -> Result<CallSummary, CallErro
 async fn run_inner(setup: CallSetup) -> Result<CallSummary, CallError> {
     let mut agent = FileAgent::open(&setup.agent_in)?;
     let mut transcriber = StreamingTranscriber::new(StreamConfig::default())?;
-    // One whisper thread: ggml's workers spin while they wait, and two of
-    // them beside the speech engine and the loop slow every decode down
-    // on a small machine (docs/stt.md has the figures).
-    let whisper = WhisperEngine::load(
-        &setup.model,
-        WhisperOptions {
-            threads: 1,
-            ..WhisperOptions::default()
-        },
-    )?;
+    // The threads of each decode are measured, not fixed: beside the
+    // speech engine and the loop, two spinning ggml threads can be far
+    // slower than one (docs/stt.md has the figures).
+    let whisper = WhisperEngine::load(&setup.model, WhisperOptions::default())?;
     let opened = crate::tts::open(&setup.voice, &setup.neural)?;
     if let Some(f) = &opened.fallback {
         warn!(%f, "voice fell back");
     }
 
     // Blocking workers: whisper and the speech engine.
-    let (job_tx, job_rx) = std_mpsc::channel::<DecodeJob>();
-    let (hyp_tx, mut hyp_rx) = mpsc::unbounded_channel::<(u64, Vec<Segment>)>();
-    let stt_worker = std::thread::spawn(move || stt_worker(whisper, job_rx, hyp_tx));
+    let (hyp_tx, mut hyp_rx) = mpsc::unbounded_channel::<Hypothesis>();
+    let decoder = DecoderThread::spawn(whisper, decoder_thread::auto_threads(), move |h| {
+        hyp_tx.send(h).is_ok()
+    })?;
     let (say_tx, say_rx) = std_mpsc::channel::<Utterance>();
     let (speech_tx, mut speech_rx) = mpsc::unbounded_channel::<Speech>();
     let voice = setup.voice.clone();
@@ -245,7 +246,7 @@ async fn run_inner(setup: CallSetup) -> Result<CallSummary, CallError> {
                 }
                 call.handle_agent_voice(transcriber.in_speech(), now);
                 if let Some(job) = transcriber.poll_job() {
-                    let _ = job_tx.send(job);
+                    decoder.send(job)?;
                 }
                 call.handle_timeout(now);
                 if let Some(reason) = finished(&setup, &call, &agent, &transcriber, stt_done, tts_busy, hangup_at, now) {
@@ -268,9 +269,15 @@ async fn run_inner(setup: CallSetup) -> Result<CallSummary, CallError> {
                 }
             }
             // A whisper hypothesis.
-            Some((job, segments)) = hyp_rx.recv() => {
+            Some(h) = hyp_rx.recv() => {
                 let now = start.elapsed();
-                for c in transcriber.handle_hypothesis(job, &segments, now.as_secs_f64()) {
+                // A failed decode counts as one that heard nothing, so the
+                // schedule goes on; the next decode covers the same audio.
+                let segments = h.result.unwrap_or_else(|e| {
+                    tracing::error!(error = %e, "transcription failed");
+                    Vec::new()
+                });
+                for c in transcriber.handle_hypothesis(h.job, &segments, now.as_secs_f64()) {
                     call.handle_agent_speech(&c.text, now);
                 }
             }
@@ -303,9 +310,8 @@ async fn run_inner(setup: CallSetup) -> Result<CallSummary, CallError> {
     let _ = stop_tx.send(true);
     drop(tty_tx);
     let unprinted = serial.await.unwrap_or_default();
-    drop(job_tx);
+    drop(decoder);
     drop(say_tx);
-    let _ = stt_worker.join();
     let _ = tts_worker.join();
     agent.save(&setup.agent_out)?;
 
@@ -354,27 +360,6 @@ fn finished(
         return Some("hangup");
     }
     (agent.input_ended() && stt_done && transcriber.is_idle() && delivered).then_some("agent-done")
-}
-
-fn stt_worker(
-    mut whisper: WhisperEngine,
-    jobs: std_mpsc::Receiver<DecodeJob>,
-    out: mpsc::UnboundedSender<(u64, Vec<Segment>)>,
-) {
-    for job in jobs {
-        let request = Request {
-            audio_ctx: Some(job.audio_ctx),
-        };
-        let segments = whisper
-            .transcribe_with(&job.audio, &request)
-            .unwrap_or_else(|e| {
-                tracing::error!(error = %e, "transcription failed");
-                Vec::new()
-            });
-        if out.send((job.id, segments)).is_err() {
-            return;
-        }
-    }
 }
 
 /// The event's kind, for logs: no counts of content, no text.

@@ -487,9 +487,9 @@ struct TranscribeArgs {
     /// playback seconds (wall seconds times this factor).
     #[arg(long, default_value_t = 1.0, hide = true, value_parser = parse_pace)]
     pace: f64,
-    /// whisper threads for --stream [default: 1]. 2 on a 2-core machine
-    /// that carries this one stream commits words about 0.25 s sooner;
-    /// with other work on the cores, 2 are far slower than 1.
+    /// whisper threads for --stream [default: measured per decode, up to
+    /// the cores]. Without this, each decode uses whichever of 1, 2, 4
+    /// or 8 threads has been decoding fastest, which follows other load.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=64))]
     threads: Option<u16>,
     /// Seconds of new audio between live decodes [default: 0.8]
@@ -866,19 +866,19 @@ fn call(args: &CallArgs) -> Result<()> {
 /// a worker thread while frames keep coming; each commit is printed as
 /// one JSON line as soon as it is made.
 fn stt_stream(args: &TranscribeArgs) -> Result<()> {
-    use relaygate::stt::Segment;
-    use relaygate::stt::streaming::{DecodeJob, StreamConfig, StreamingTranscriber};
-    use relaygate::stt::whisper::Request;
+    use relaygate::stt::decoder_thread::{self, DecoderStopped, DecoderThread, Hypothesis};
+    use relaygate::stt::streaming::{StreamConfig, StreamingTranscriber};
+    use relaygate::stt::thread_choice::ThreadSetting;
     use std::sync::mpsc;
     use std::time::{Duration, Instant};
 
     let (rate, samples) = read_speech_pcm(&args.input)?;
     let model = model_path(args.model.as_ref())?;
-    // One thread per stream by default: ggml's worker threads spin while
-    // they wait, and on a busy 2-core machine two of them made decodes
-    // ten times slower (tiny.en, jfk over a telephone line: mean delay
-    // 18 s with 2 threads against 2.2 s with 1, same load).
-    let mut engine = load_engine(&model, Some(args.threads.unwrap_or(1)))?;
+    let engine = load_engine(&model, None)?;
+    let threads = match args.threads {
+        Some(n) => ThreadSetting::Fixed(usize::from(n)),
+        None => decoder_thread::auto_threads(),
+    };
     let defaults = StreamConfig::default();
     let mut st = StreamingTranscriber::new(StreamConfig {
         input_rate: rate,
@@ -886,20 +886,8 @@ fn stt_stream(args: &TranscribeArgs) -> Result<()> {
         ..defaults
     })?;
 
-    type Hypothesis = (u64, Result<Vec<Segment>, relaygate::stt::SttError>);
-    let (job_tx, job_rx) = mpsc::channel::<DecodeJob>();
     let (hyp_tx, hyp_rx) = mpsc::channel::<Hypothesis>();
-    let worker = std::thread::spawn(move || {
-        for job in job_rx {
-            let request = Request {
-                audio_ctx: Some(job.audio_ctx),
-            };
-            let result = engine.transcribe_live(&job.audio, &request);
-            if hyp_tx.send((job.id, result)).is_err() {
-                break;
-            }
-        }
-    });
+    let decoder = DecoderThread::spawn(engine, threads, move |h| hyp_tx.send(h).is_ok())?;
 
     let pace = args.pace;
     let frame_len = (rate / 50) as usize;
@@ -910,9 +898,9 @@ fn stt_stream(args: &TranscribeArgs) -> Result<()> {
     // Playback seconds since the start (wall time scaled by the pace).
     let now = || started.elapsed().as_secs_f64() * pace;
     let mut commits = 0usize;
-    let mut handle = |st: &mut StreamingTranscriber, (id, result): Hypothesis| -> Result<()> {
-        let segments = result?;
-        for c in st.handle_hypothesis(id, &segments, now()) {
+    let mut handle = |st: &mut StreamingTranscriber, h: Hypothesis| -> Result<()> {
+        let segments = h.result?;
+        for c in st.handle_hypothesis(h.job, &segments, now()) {
             commits += 1;
             tracing::info!(
                 words = c.text.split_whitespace().count(),
@@ -938,9 +926,7 @@ fn stt_stream(args: &TranscribeArgs) -> Result<()> {
                 final_ = job.is_final,
                 "decode"
             );
-            job_tx
-                .send(job)
-                .map_err(|_| anyhow!("the decoder thread stopped"))?;
+            decoder.send(job)?;
         }
         Ok(())
     };
@@ -960,7 +946,7 @@ fn stt_stream(args: &TranscribeArgs) -> Result<()> {
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => break,
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    return Err(anyhow!("the decoder thread stopped"));
+                    return Err(DecoderStopped.into());
                 }
             }
         }
@@ -970,14 +956,11 @@ fn stt_stream(args: &TranscribeArgs) -> Result<()> {
     st.finish()?;
     dispatch(&mut st)?;
     while !st.is_idle() {
-        let h = hyp_rx
-            .recv()
-            .map_err(|_| anyhow!("the decoder thread stopped"))?;
+        let h = hyp_rx.recv().map_err(|_| DecoderStopped)?;
         handle(&mut st, h)?;
         dispatch(&mut st)?;
     }
-    drop(job_tx);
-    let _ = worker.join();
+    drop(decoder);
     tracing::info!(
         commits,
         audio_s = st.audio_seconds(),

@@ -14,9 +14,11 @@ use common::cli::sox;
 use common::stt::{JFK_TEXT, jfk_wav, model, run_relaygate, telephone, temp_dir, wer};
 use relaygate::audio::wav;
 use relaygate::stt::Segment;
+use relaygate::stt::decoder_thread::{DecoderThread, Hypothesis};
 use relaygate::stt::streaming::{
     DecodeJob, MAX_AUDIO_CTX, StreamConfig, StreamingTranscriber, audio_ctx_for,
 };
+use relaygate::stt::thread_choice::ThreadSetting;
 use relaygate::stt::whisper::{Request, WhisperEngine, WhisperOptions};
 use relaygate::stt::{SpeechToText, join_text, resample};
 
@@ -144,6 +146,7 @@ fn check_samples_against_offline(rate: u32, samples: &[i16], label: &str, max_we
         |job| {
             let request = Request {
                 audio_ctx: Some(job.audio_ctx),
+                ..Request::default()
             };
             engine
                 .transcribe_live(&job.audio, &request)
@@ -256,6 +259,67 @@ fn decodes_come_at_the_decode_interval_with_the_window_sized_to_the_audio() {
 
 /// The stand-in engine's words: `w{k}` ends at `k / 2` seconds into the
 /// stream, one every half second of a job's audio.
+/// A decode job for the first `seconds` of `audio` (16 kHz).
+fn job_for(id: u64, audio: &[f32], seconds: f64) -> DecodeJob {
+    let n = ((seconds * 16_000.0) as usize).min(audio.len());
+    DecodeJob {
+        id,
+        audio: audio[..n].to_vec(),
+        audio_ctx: audio_ctx_for(seconds, 128),
+        start: 0.0,
+        is_final: false,
+    }
+}
+
+/// The edge that runs whisper for a live stream answers every job, in
+/// order, with the words of that job's audio, whatever thread count it
+/// picks for each decode. When its sink refuses a result it stops, and a
+/// job sent after that is refused with an error rather than dropped.
+#[test]
+fn the_decoder_thread_answers_jobs_in_order_and_refuses_work_once_stopped() {
+    let (rate, samples) = read_pcm(&jfk_wav());
+    let audio = resample::to_model_rate(&resample::pcm16_to_f32(&samples), rate).expect("resample");
+    let seconds = audio.len() as f64 / 16_000.0;
+
+    let (tx, rx) = std::sync::mpsc::channel::<Hypothesis>();
+    let decoder = DecoderThread::spawn(engine(), ThreadSetting::Auto { max: 2 }, move |h| {
+        tx.send(h).is_ok()
+    })
+    .expect("thread starts");
+    for (id, secs) in [(1, 2.0), (2, 5.0), (3, seconds)] {
+        decoder.send(job_for(id, &audio, secs)).expect("queued");
+    }
+    let answers: Vec<Hypothesis> = (0..3).map(|_| rx.recv().expect("an answer")).collect();
+    assert_eq!(answers.iter().map(|h| h.job).collect::<Vec<_>>(), [1, 2, 3]);
+    let words = |h: &Hypothesis| join_text(h.result.as_ref().expect("decoded"));
+    let short = words(&answers[0]);
+    assert!(
+        short.split_whitespace().count() <= 5,
+        "2 s of speech gave '{short}'"
+    );
+    let whole = words(&answers[2]);
+    let w = wer(JFK_TEXT, &whole);
+    assert!(w <= 0.1, "the whole clip read as '{whole}' (WER {w:.2})");
+    drop(decoder);
+
+    // A sink that takes one answer and then refuses.
+    let (tx, rx) = std::sync::mpsc::channel::<Hypothesis>();
+    let mut taken = 0;
+    let decoder = DecoderThread::spawn(engine(), ThreadSetting::Fixed(1), move |h| {
+        taken += 1;
+        let _ = tx.send(h);
+        taken < 1
+    })
+    .expect("thread starts");
+    decoder.send(job_for(1, &audio, 2.0)).expect("queued");
+    assert_eq!(rx.recv().expect("the first answer").job, 1);
+    assert!(rx.recv().is_err(), "the thread has stopped");
+    assert!(
+        decoder.send(job_for(2, &audio, 2.0)).is_err(),
+        "a job after the stop is refused"
+    );
+}
+
 fn half_second_words(job: &DecodeJob) -> Vec<Segment> {
     let end = job.start + job.audio.len() as f64 / 16000.0;
     let first = (job.start * 2.0).floor() as u32 + 1;

@@ -47,6 +47,7 @@ fn round_trip(engine: &mut dyn TextToSpeech, whisper: &mut WhisperEngine) -> (f6
         let seconds = audio16.len() as f64 / 16000.0;
         let request = Request {
             audio_ctx: Some(audio_ctx_for(seconds, 128)),
+            ..Request::default()
         };
         let heard = join_text(
             &whisper

@@ -12,6 +12,9 @@
 //! - Live captions: [`streaming::StreamingTranscriber`] (sans-IO) cuts the
 //!   stream into utterances with [`vad`], asks the edge for decodes of the
 //!   growing utterance, and commits stable words with [`commit`].
+//!   [`decoder_thread`] is the edge that runs the engine for it, with the
+//!   CPU threads of each decode chosen by [`thread_choice`] from how fast
+//!   recent decodes ran.
 //! - Models: [`ct2`] reads CTranslate2 (faster-whisper) models, [`import`]
 //!   converts them into whisper.cpp's GGML file ([`ggml`]) with a mel
 //!   filter bank computed in [`mel`]; [`fetch`] obtains known models from
@@ -31,6 +34,7 @@
 
 pub mod commit;
 pub mod ct2;
+pub mod decoder_thread;
 pub mod error;
 pub mod fetch;
 pub mod ggml;
@@ -39,6 +43,7 @@ pub mod mel;
 pub mod recording;
 pub mod resample;
 pub mod streaming;
+pub mod thread_choice;
 pub mod vad;
 pub mod whisper;
 

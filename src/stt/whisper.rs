@@ -51,6 +51,9 @@ pub struct Request {
     /// Encoder positions to use (1500 = 30 s). `None` uses the full
     /// window; a window sized to short audio is several times cheaper.
     pub audio_ctx: Option<u32>,
+    /// CPU threads for this decode; `None` uses the engine's
+    /// [`WhisperOptions::threads`].
+    pub threads: Option<usize>,
 }
 
 /// A loaded whisper model with its decoding state.
@@ -148,7 +151,8 @@ impl WhisperEngine {
             return Ok(Vec::new());
         }
         let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
-        params.set_n_threads(self.options.threads.clamp(1, 64) as i32);
+        let threads = request.threads.unwrap_or(self.options.threads);
+        params.set_n_threads(threads.clamp(1, 64) as i32);
         params.set_language(Some(self.options.language.as_str()));
         params.set_translate(false);
         params.set_print_special(false);
