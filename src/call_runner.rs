@@ -82,6 +82,9 @@ pub struct CallSummary {
     pub phrase_to_speech_idle_ms: Delays,
     /// Agent words committed to their first character printing, in ms.
     pub speech_to_tty_ms: Delays,
+    /// Milliseconds of silence inside the agent's speech because it was
+    /// synthesized slower than it played.
+    pub speech_gap_ms: u64,
     /// Garbage bytes from the serial line, dropped.
     pub garbage_bytes: u64,
     /// Times the serial port went away and came back.
@@ -329,6 +332,7 @@ async fn run_inner(setup: CallSetup) -> Result<CallSummary, CallError> {
     summary.phrase_to_speech_ms = Delays::of(&stats.phrase_to_speech);
     summary.phrase_to_speech_idle_ms = Delays::of(&stats.phrase_to_speech_idle);
     summary.speech_to_tty_ms = Delays::of(&stats.speech_to_tty);
+    summary.speech_gap_ms = agent.gap_ms();
     info!(
         seconds = summary.duration_seconds,
         lost = summary.chars_lost,

@@ -78,6 +78,9 @@ pub struct FileAgent {
     playing: VecDeque<Chunk>,
     /// Utterances that have begun, so each is reported started once.
     begun: Vec<u64>,
+    /// Samples of silence played inside an utterance because its next
+    /// chunk had not been synthesized yet.
+    gap_samples: u64,
 }
 
 impl FileAgent {
@@ -89,6 +92,7 @@ impl FileAgent {
             heard: Vec::new(),
             playing: VecDeque::new(),
             begun: Vec::new(),
+            gap_samples: 0,
         }
     }
 
@@ -158,8 +162,19 @@ impl FileAgent {
                 self.playing.pop_front();
             }
         }
+        // An utterance that has begun and not ended, with nothing left to
+        // play: synthesis fell behind, and the agent hears a gap.
+        if filled < FRAME && !self.begun.is_empty() {
+            self.gap_samples += (FRAME - filled) as u64;
+        }
         self.heard.extend_from_slice(&out);
         tick
+    }
+
+    /// Milliseconds of silence the agent heard inside utterances because
+    /// speech was synthesized slower than it played.
+    pub fn gap_ms(&self) -> u64 {
+        self.gap_samples * 1000 / u64::from(RATE)
     }
 
     /// Whether the agent's voice file has been played to the end.
@@ -223,5 +238,28 @@ mod tests {
         assert_eq!(heard[FRAME], 5);
         assert_eq!(heard[FRAME + 200], 6);
         assert!(heard[FRAME + 250..].iter().all(|&s| s == 0));
+        assert_eq!(leg.gap_ms(), 0, "silence outside utterances is no gap");
+    }
+
+    #[test]
+    fn speech_that_arrives_late_is_counted_as_a_gap() {
+        let mut leg = FileAgent::new(Vec::new());
+        leg.play(3, &[5; FRAME + 40], false);
+        leg.tick();
+        // 40 samples left: the rest of this frame (120 samples) is a gap,
+        // and so is the whole next frame.
+        leg.tick();
+        leg.tick();
+        assert_eq!(leg.gap_ms(), (FRAME as u64 * 2 - 40) * 1000 / 8000);
+        leg.play(3, &[6; FRAME], true);
+        leg.tick();
+        leg.tick();
+        let before = leg.gap_ms();
+        leg.tick();
+        assert_eq!(
+            leg.gap_ms(),
+            before,
+            "after the last chunk, silence is no gap"
+        );
     }
 }
