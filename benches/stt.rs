@@ -34,11 +34,12 @@ mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
+use common::cli::relaygate;
 use common::stt::{JFK_TEXT, jfk_wav, model, telephone, temp_dir, wer};
 use relaygate::audio::wav;
 
@@ -88,12 +89,6 @@ fn p95(x: &[f64]) -> f64 {
         return f64::NAN;
     }
     v[((v.len() as f64 * 0.95).ceil() as usize).clamp(1, v.len()) - 1]
-}
-
-fn relaygate() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_relaygate"));
-    cmd.env_remove("RELAYGATE_LOG").stdin(Stdio::null());
-    cmd
 }
 
 fn long_input(dir: &Path) -> PathBuf {
@@ -260,6 +255,7 @@ fn stream(wav: &Path, model: &Path, n: usize, setup: Setup) -> Vec<Run> {
                 .args(["--decode-interval", &setup.interval.to_string()])
                 // Each decode's thread count, nothing of the content.
                 .env("RELAYGATE_LOG", "relaygate::stt::decoder_thread=debug")
+                .stdin(Stdio::null())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped());
             if let Some(t) = setup.threads {

