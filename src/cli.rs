@@ -588,17 +588,10 @@ fn model_path(given: Option<&PathBuf>) -> Result<PathBuf> {
 }
 
 /// Loads the engine; a rejected model file is the user's input (exit 2).
-fn load_engine(
-    model: &Path,
-    threads: Option<u16>,
-) -> Result<relaygate::stt::whisper::WhisperEngine> {
+fn load_engine(model: &Path) -> Result<relaygate::stt::whisper::WhisperEngine> {
     use relaygate::stt::SttError;
     use relaygate::stt::whisper::{WhisperEngine, WhisperOptions};
-    let mut options = WhisperOptions::default();
-    if let Some(n) = threads {
-        options.threads = usize::from(n);
-    }
-    WhisperEngine::load(model, options).map_err(|e| match e {
+    WhisperEngine::load(model, WhisperOptions::default()).map_err(|e| match e {
         SttError::Model { .. } | SttError::Load { .. } => bad(e.to_string()),
         other => anyhow!(other),
     })
@@ -613,7 +606,7 @@ fn stt_transcribe(args: &TranscribeArgs) -> Result<()> {
     let audio = read_speech_wav(&args.input)?;
     let model = model_path(args.model.as_ref())?;
     let started = std::time::Instant::now();
-    let mut engine = load_engine(&model, None)?;
+    let mut engine = load_engine(&model)?;
     let loaded = started.elapsed();
     let segments = transcribe_recording(&mut engine, &audio, &PieceConfig::default())?;
     tracing::info!(
@@ -874,7 +867,7 @@ fn stt_stream(args: &TranscribeArgs) -> Result<()> {
 
     let (rate, samples) = read_speech_pcm(&args.input)?;
     let model = model_path(args.model.as_ref())?;
-    let engine = load_engine(&model, None)?;
+    let engine = load_engine(&model)?;
     let threads = match args.threads {
         Some(n) => ThreadSetting::Fixed(usize::from(n)),
         None => decoder_thread::auto_threads(),
