@@ -8,6 +8,10 @@
 //! stop bits; spandsp gets its 50-baud mode for 50-baud signals); ours
 //! always runs on its defaults (`--baud auto`). The output is Markdown,
 //! pasted into docs/benchmarks.md.
+//!
+//! A second table uses a conversation with numbers and words after spaces
+//! in figures, sent by spandsp and by minimodem, whose shift habits there
+//! differ; each decoder reads it on its defaults.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -19,7 +23,9 @@ use common::cli::{espeak, sox_convert};
 use common::modem::{decode, encode};
 use common::peers::{self, MinimodemTx, char_error_rate};
 use relaygate::audio::wav::SampleFormat;
-use relaygate::modem::{BaudMode, LineParams, channel};
+use relaygate::modem::{BaudMode, Demodulator, LineParams, channel};
+use relaygate::text::baudot::Table;
+use relaygate::text::shift_habit::{HabitDecoder, UnshiftOnSpace};
 
 const SEEDS: [u64; 3] = [1, 2, 3];
 
@@ -133,6 +139,8 @@ fn main() {
         );
     }
 
+    numbers_after_spaces();
+
     println!("\n## False characters on signals that are not TTY tones\n");
     println!("| signal | relaygate | minimodem | spandsp |");
     println!("|---|---|---|---|");
@@ -241,6 +249,96 @@ fn speed(base: &[i16]) {
         ours / mm,
         ours / sp
     );
+}
+
+/// Character error rates on [`peers::numbers_dialogue`]: whole (the
+/// sender's habit shows early on) and a line at a time (each line a new
+/// call, so the first number after a space comes before any clue).
+fn numbers_after_spaces() {
+    let text = peers::numbers_dialogue();
+    println!(
+        "\n## Words and numbers after spaces in figures ({} characters)\n",
+        text.trim().len()
+    );
+    println!("| sent by | relaygate | minimodem | spandsp |");
+    println!("|---|---|---|---|");
+    // (sender, whether it is spandsp, 50 baud, also a line at a time)
+    let senders = [
+        ("spandsp, 45 baud", true, false, true),
+        ("spandsp, 50 baud", true, true, false),
+        ("minimodem, 45.45 baud, 1.5 stop", false, false, true),
+        ("minimodem, 50 baud, 1.5 stop", false, true, false),
+    ];
+    for (name, spandsp, baud50, by_line) in senders {
+        let send = |t: &str| {
+            pad(if spandsp {
+                peers::spandsp_tx(t, baud50)
+            } else {
+                let baud = if baud50 { 50.0 } else { 45.45 };
+                peers::minimodem_tx(
+                    t,
+                    &MinimodemTx {
+                        baud,
+                        ..MinimodemTx::default()
+                    },
+                )
+            })
+        };
+        let stop_bits = if spandsp { 2.0 } else { 1.5 };
+        let rates = |expected: &str| {
+            let s = send(expected);
+            [
+                char_error_rate(expected, &decode_default(&s)),
+                char_error_rate(expected, &peers::minimodem_rx(&s, 8000, Some(stop_bits))),
+                char_error_rate(expected, &peers::spandsp_rx(&s, baud50)),
+            ]
+        };
+        let [ours, mm, sp] = rates(&text);
+        println!(
+            "| {name}, whole | {} | {} | {} |",
+            pct(ours),
+            pct(mm),
+            pct(sp)
+        );
+        if !by_line {
+            continue;
+        }
+        // Weighted by line length, as if the lines were one text.
+        let mut sums = [0.0; 3];
+        let mut total = 0.0;
+        for line in peers::NUMBERS_AFTER_SPACES {
+            let n = line.len() as f64;
+            for (sum, x) in sums.iter_mut().zip(rates(line)) {
+                *sum += x * n;
+            }
+            total += n;
+        }
+        println!(
+            "| {name}, a line at a time | {} | {} | {} |",
+            pct(sums[0] / total),
+            pct(sums[1] / total),
+            pct(sums[2] / total)
+        );
+    }
+}
+
+/// What relaygate prints on its defaults: as [`decode`], which pins
+/// unshift-on-space on, but with the default `auto`, which learns the
+/// sender's habit after spaces in figures.
+fn decode_default(samples: &[i16]) -> String {
+    let mut demod = Demodulator::new(8000, BaudMode::Auto);
+    let mut frames = Vec::new();
+    for block in samples.chunks(160) {
+        demod.push(block, &mut frames);
+    }
+    demod.flush(&mut frames);
+    let mut decoder = HabitDecoder::new(Table::Us, UnshiftOnSpace::Auto);
+    let mut text = String::new();
+    for f in &frames {
+        decoder.push_code(f.code, &mut text);
+    }
+    decoder.flush(&mut text);
+    text
 }
 
 fn pad(mut s: Vec<i16>) -> Vec<i16> {

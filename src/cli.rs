@@ -18,6 +18,7 @@ use relaygate::audio::wav::{self, WavReader};
 use relaygate::device::{self, DeviceProfile};
 use relaygate::modem::{BaudMode, Demodulator, LineParams, Modulator};
 use relaygate::text::baudot::{Decoder, Encoder, Table};
+use relaygate::text::shift_habit::{HabitDecoder, UnshiftOnSpace};
 
 /// relaygate: a gateway between text telephones (TTYs) and voice calls.
 #[derive(Debug, Parser)]
@@ -138,9 +139,14 @@ struct DecodeArgs {
     /// Character table of the sending TTY.
     #[arg(long, value_enum, default_value_t = TableArg::Us)]
     table: TableArg,
-    /// Keep figures after a space (for senders that never resend FIGS).
-    #[arg(long)]
+    /// Keep figures after a space (for senders that never resend FIGS)
+    /// [default: learn the sender's habit from the text].
+    #[arg(long, conflicts_with = "unshift_on_space")]
     no_unshift_on_space: bool,
+    /// Return to letters after a space (for senders that always resend
+    /// FIGS).
+    #[arg(long)]
+    unshift_on_space: bool,
 }
 
 #[derive(Debug, Args)]
@@ -289,7 +295,12 @@ fn tty_decode(args: &DecodeArgs) -> Result<()> {
         )));
     }
     let mut demod = Demodulator::new(spec.sample_rate, args.baud);
-    let mut decoder = Decoder::new(args.table.into(), !args.no_unshift_on_space);
+    let setting = match (args.unshift_on_space, args.no_unshift_on_space) {
+        (true, _) => UnshiftOnSpace::On,
+        (_, true) => UnshiftOnSpace::Off,
+        _ => UnshiftOnSpace::Auto,
+    };
+    let mut decoder = HabitDecoder::new(args.table.into(), setting);
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let mut buf = vec![0i16; 4096];
@@ -315,21 +326,22 @@ fn tty_decode(args: &DecodeArgs) -> Result<()> {
     }
     demod.flush(&mut frames);
     print_frames(&mut decoder, &mut frames, &mut out)?;
+    let mut held = String::new();
+    decoder.flush(&mut held);
+    out.write_all(held.as_bytes())?;
     out.flush()?;
     tracing::info!(samples = total, "decode finished");
     Ok(())
 }
 
 fn print_frames(
-    decoder: &mut Decoder,
+    decoder: &mut HabitDecoder,
     frames: &mut Vec<relaygate::modem::RxFrame>,
     out: &mut impl Write,
 ) -> Result<()> {
     let mut text = String::new();
     for f in frames.drain(..) {
-        if let Some(c) = decoder.push_code(f.code) {
-            text.push(c);
-        }
+        decoder.push_code(f.code, &mut text);
     }
     out.write_all(text.as_bytes())?;
     Ok(())
@@ -384,7 +396,7 @@ fn describe(p: &DeviceProfile) -> String {
         p.baud,
         p.stop_bits,
         p.table,
-        if p.unshift_on_space { "on" } else { "off" },
+        p.unshift_on_space,
         if p.description.is_empty() { "" } else { ": " },
         p.description
     )

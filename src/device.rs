@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::text::baudot::Table;
+use crate::text::shift_habit::UnshiftOnSpace;
 
 /// The fields a profile may set, in the order the docs list them.
 const FIELDS: [&str; 7] = [
@@ -56,9 +57,11 @@ pub struct DeviceProfile {
     pub stop_bits: f64,
     /// Which figures table the machine prints with.
     pub table: Table,
-    /// Whether the machine drops back to letters after a space.
-    #[serde(default = "default_unshift_on_space")]
-    pub unshift_on_space: bool,
+    /// How a space it sends in figures is to be read: fixed (`true`:
+    /// back to letters, `false`: still figures) or learnt from the call
+    /// (`"auto"`, the default).
+    #[serde(default)]
+    pub unshift_on_space: UnshiftOnSpace,
     /// What travels on the line: 5-bit Baudot codes (tones on a phone
     /// line, one byte per code on a serial port) or ASCII characters.
     #[serde(default)]
@@ -89,10 +92,6 @@ impl DeviceProfile {
     }
 }
 
-fn default_unshift_on_space() -> bool {
-    true
-}
-
 impl Default for DeviceProfile {
     /// The `us-generic` profile.
     fn default() -> Self {
@@ -102,7 +101,7 @@ impl Default for DeviceProfile {
             baud: 45.45,
             stop_bits: 1.5,
             table: Table::Us,
-            unshift_on_space: true,
+            unshift_on_space: UnshiftOnSpace::Auto,
             line: Line::Baudot,
         }
     }
@@ -272,10 +271,10 @@ table = "us"
     fn builtin_profiles_have_the_documented_settings() {
         let us = builtin("us-generic").unwrap();
         assert_eq!((us.baud, us.stop_bits, us.table), (45.45, 1.5, Table::Us));
-        assert!(us.unshift_on_space);
+        assert_eq!(us.unshift_on_space, UnshiftOnSpace::Auto);
         let eu = builtin("eu-50").unwrap();
         assert_eq!((eu.baud, eu.stop_bits, eu.table), (50.0, 1.5, Table::Ita2));
-        assert!(eu.unshift_on_space);
+        assert_eq!(eu.unshift_on_space, UnshiftOnSpace::Auto);
         assert!(eu.description.contains("Europe"));
         let old = builtin("us-2stop").unwrap();
         assert_eq!(
@@ -317,9 +316,15 @@ table = "us"
     fn optional_fields_take_their_defaults() {
         let p = from_toml(GOOD).unwrap();
         assert_eq!(p.description, "");
-        assert!(p.unshift_on_space);
-        let p = from_toml(&format!("{GOOD}unshift_on_space = false\n")).unwrap();
-        assert!(!p.unshift_on_space);
+        assert_eq!(p.unshift_on_space, UnshiftOnSpace::Auto);
+        for (value, setting) in [
+            ("true", UnshiftOnSpace::On),
+            ("false", UnshiftOnSpace::Off),
+            ("\"auto\"", UnshiftOnSpace::Auto),
+        ] {
+            let p = from_toml(&format!("{GOOD}unshift_on_space = {value}\n")).unwrap();
+            assert_eq!(p.unshift_on_space, setting, "{value}");
+        }
     }
 
     #[test]
@@ -373,6 +378,16 @@ table = "us"
         let err = from_toml(&GOOD.replace("\"us\"", "\"fr\"")).unwrap_err();
         assert!(matches!(err, ProfileError::Invalid { .. }), "{err:?}");
         assert!(err.to_string().contains("fr"), "{err}");
+
+        let err = from_toml(&format!("{GOOD}unshift_on_space = \"yes\"\n")).unwrap_err();
+        assert!(
+            matches!(err, ProfileError::Invalid { line: Some(6), .. }),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string().contains("expected true, false or \"auto\""),
+            "{err}"
+        );
     }
 
     #[test]

@@ -64,3 +64,39 @@ fn tty_form_follows_the_table() {
     let (out, _, _) = run(&["text", "tty-form", "Tom & Jerry #1"], None);
     assert_eq!(out, "TOM & JERRY #1\n");
 }
+
+#[test]
+fn speak_form_reads_identifiers_digit_by_digit_and_amounts_as_numbers() {
+    for (typed, spoken) in [
+        ("ORDER NBR 80915 GA", "Order number 8 0 9, 1 5. Go ahead."),
+        ("MY ACCT IS 4471", "My account is 4 4 7 1"),
+        ("CALL ME AT 555 1234", "Call me at 5 5 5, 1 2 3 4"),
+        ("I PAID 25000 FOR IT", "I paid 25000 for it"),
+        ("IT COST $42.50", "It cost 42 dollars and 50 cents"),
+        ("BACK IN 15 MINUTES", "Back in 15 minutes"),
+        ("ROOM 12 AT 2 PM", "Room 12 at 2 pm"),
+    ] {
+        let (out, _, code) = run(&["text", "speak-form", typed], None);
+        assert_eq!(code, 0);
+        assert_eq!(out, format!("{spoken}\n"), "{typed}");
+    }
+}
+
+#[test]
+fn speak_form_applies_xxx_as_an_operator_would() {
+    for (typed, spoken) in [
+        (
+            "MY FLIGHT IS ON MONDAY XXX ON TUESDAY",
+            "My flight is on tuesday",
+        ),
+        ("I WANT TO GO XXX TO FLY", "I want to fly"),
+        ("MY NAME IS JON XXX JOHN", "My name is john"),
+        ("MONDY XXX MONDAY", "Monday"),
+        ("MY CAT IS SICK XXX XXX IS FINE", "My cat is fine"),
+        ("XXX HELLO", "Hello"),
+    ] {
+        let (out, _, code) = run(&["text", "speak-form", typed], None);
+        assert_eq!(code, 0);
+        assert_eq!(out, format!("{spoken}\n"), "{typed}");
+    }
+}

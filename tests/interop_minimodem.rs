@@ -4,8 +4,8 @@
 mod common;
 
 use common::peers::{
-    MinimodemTx, assert_same_text, dialogue, minimodem_rx, minimodem_tx, relaygate_decode,
-    relaygate_encode,
+    MinimodemTx, NUMBERS_AFTER_SPACES, assert_same_text, dialogue, minimodem_rx, minimodem_tx,
+    numbers_dialogue, relaygate_decode, relaygate_encode,
 };
 
 #[test]
@@ -63,4 +63,30 @@ fn minimodem_tdd_defaults_decode_relaygate() {
     let (audio, rate) = relaygate_encode(&text, &[]);
     let got = minimodem_rx(&audio, rate, None);
     assert_same_text("relaygate -> minimodem --rx tdd", &text, &got);
+}
+
+/// minimodem sends FIGS again after a space but never LTRS ("5 PM" is
+/// FIGS 5 SPACE P M): with no option relaygate must read that right from
+/// the first line of a call and over a whole call.
+#[test]
+fn decodes_minimodem_numbers_after_spaces_with_no_option() {
+    for line in NUMBERS_AFTER_SPACES {
+        let got = relaygate_decode(&minimodem_tx(line, &MinimodemTx::default()), 8000, &[]);
+        assert_same_text("minimodem -> relaygate, one line", line, &got);
+    }
+    let text = numbers_dialogue();
+    for baud in [45.45, 50.0] {
+        let opts = MinimodemTx {
+            baud,
+            ..MinimodemTx::default()
+        };
+        let got = relaygate_decode(&minimodem_tx(&text, &opts), 8000, &[]);
+        assert_same_text(&format!("minimodem {baud} baud -> relaygate"), &text, &got);
+    }
+    let got = relaygate_decode(
+        &minimodem_tx(&text, &MinimodemTx::default()),
+        8000,
+        &["--unshift-on-space"],
+    );
+    assert_same_text("minimodem -> relaygate --unshift-on-space", &text, &got);
 }

@@ -5,8 +5,9 @@
 mod common;
 
 use common::peers::{
-    MinimodemTx, SPANDSP_RATE, assert_same_text, dialogue, minimodem_rx, minimodem_tx,
-    relaygate_decode, relaygate_encode, spandsp_rx, spandsp_tx,
+    MinimodemTx, NUMBERS_AFTER_SPACES, SPANDSP_RATE, assert_same_text, char_error_rate, dialogue,
+    minimodem_rx, minimodem_tx, numbers_dialogue, relaygate_decode, relaygate_encode, spandsp_rx,
+    spandsp_tx,
 };
 
 #[test]
@@ -79,5 +80,58 @@ fn peers_agree_with_each_other() {
     ];
     for (what, got) in cases {
         assert_same_text(what, &text, &got);
+    }
+}
+
+/// spandsp never sends FIGS after a space, so "12 34" arrives as FIGS 1 2
+/// SPACE 3 4. With no option relaygate must get that right from the first
+/// line of a call (before the habit shows) and over a whole call.
+#[test]
+fn decodes_spandsp_numbers_after_spaces_with_no_option() {
+    for line in NUMBERS_AFTER_SPACES {
+        let got = relaygate_decode(&spandsp_tx(line, false), SPANDSP_RATE, &[]);
+        assert_same_text("spandsp -> relaygate, one line", line, &got);
+    }
+    let text = numbers_dialogue();
+    for (baud50, what) in [(false, "45.45 baud"), (true, "50 baud")] {
+        let got = relaygate_decode(&spandsp_tx(&text, baud50), SPANDSP_RATE, &[]);
+        assert_same_text(&format!("spandsp {what} -> relaygate"), &text, &got);
+    }
+}
+
+/// The explicit settings still rule: the right one decodes, the wrong one
+/// reads digits after a space as letters.
+#[test]
+fn unshift_on_space_options_fix_the_habit() {
+    let text = numbers_dialogue();
+    let audio = spandsp_tx(&text, false);
+    let right = relaygate_decode(&audio, SPANDSP_RATE, &["--no-unshift-on-space"]);
+    assert_same_text("spandsp -> relaygate --no-unshift-on-space", &text, &right);
+    let wrong = relaygate_decode(&audio, SPANDSP_RATE, &["--unshift-on-space"]);
+    assert!(
+        wrong.contains("IS 212 TTT PQRE GA"),
+        "--unshift-on-space should read spandsp's digits as letters: {wrong}"
+    );
+}
+
+/// Guards the text above: each reference peer misreads the other on it,
+/// so it really holds both habits.
+#[test]
+fn peers_misread_each_other_on_numbers_after_spaces() {
+    let text = numbers_dialogue();
+    let from_spandsp = spandsp_tx(&text, false);
+    let from_minimodem = minimodem_tx(&text, &MinimodemTx::default());
+    for (what, got) in [
+        (
+            "spandsp -> minimodem",
+            minimodem_rx(&from_spandsp, SPANDSP_RATE, None),
+        ),
+        ("minimodem -> spandsp", spandsp_rx(&from_minimodem, false)),
+    ] {
+        let cer = char_error_rate(&text, &got);
+        assert!(
+            cer > 0.02,
+            "{what}: expected misreadings, got {cer:.3}: {got}"
+        );
     }
 }

@@ -5,10 +5,15 @@
 //! that arrives (line noise, a wrong port setting, a device that is not a
 //! TTY) is garbage: it is counted and never printed as text.
 //!
+//! A Baudot word typed after a space in figures may be held back until
+//! its shift is decided ([`HabitDecoder`]); whoever reads the port calls
+//! [`SerialCodec::flush`] when it has been quiet for a while.
+//!
 //! Pure bytes and text; the port itself is [`super::serial`]'s.
 
 use crate::device::{DeviceProfile, Line};
-use crate::text::baudot::{Decoder, Encoder, Unsendable};
+use crate::text::baudot::{Encoder, Unsendable};
+use crate::text::shift_habit::HabitDecoder;
 
 /// Turns serial bytes into text and text into serial bytes for one TTY.
 #[derive(Debug, Clone)]
@@ -19,8 +24,13 @@ pub struct SerialCodec {
 
 #[derive(Debug, Clone)]
 enum Kind {
-    Baudot { decoder: Decoder, encoder: Encoder },
-    Ascii { after_cr: bool },
+    Baudot {
+        decoder: HabitDecoder,
+        encoder: Encoder,
+    },
+    Ascii {
+        after_cr: bool,
+    },
 }
 
 /// Text decoded from a read, and how many bytes were garbage.
@@ -37,7 +47,7 @@ impl SerialCodec {
     pub fn new(profile: &DeviceProfile) -> Self {
         let kind = match profile.line {
             Line::Baudot => Kind::Baudot {
-                decoder: Decoder::new(profile.table, profile.unshift_on_space),
+                decoder: HabitDecoder::new(profile.table, profile.unshift_on_space),
                 encoder: Encoder::new(profile.table),
             },
             Line::Ascii => Kind::Ascii { after_cr: false },
@@ -58,8 +68,8 @@ impl SerialCodec {
                 Kind::Baudot { decoder, .. } => {
                     if b > 0x1F {
                         out.garbage += 1;
-                    } else if let Some(c) = decoder.push_code(b) {
-                        out.text.push(c);
+                    } else {
+                        decoder.push_code(b, &mut out.text);
                     }
                 }
                 Kind::Ascii { after_cr } => {
@@ -84,6 +94,23 @@ impl SerialCodec {
         }
         self.garbage += out.garbage as u64;
         out
+    }
+
+    /// Releases Baudot text held back to decide its shift. Call it when
+    /// the port has been quiet for about a second, and when the line
+    /// ends, so a word whose end never comes still prints.
+    pub fn flush(&mut self) -> Decoded {
+        let mut out = Decoded::default();
+        if let Kind::Baudot { decoder, .. } = &mut self.kind {
+            decoder.flush(&mut out.text);
+        }
+        out
+    }
+
+    /// Whether text is held back, so the reader knows to arm its idle
+    /// deadline.
+    pub fn is_holding(&self) -> bool {
+        matches!(&self.kind, Kind::Baudot { decoder, .. } if decoder.is_holding())
     }
 
     /// Encodes text for the port. Characters the TTY cannot print are
@@ -136,6 +163,27 @@ mod tests {
         let out = baudot().decode(&bytes);
         assert_eq!(out.text, "HELLO");
         assert_eq!(out.garbage, 3);
+    }
+
+    #[test]
+    fn senders_that_keep_figures_across_spaces_decode_by_default() {
+        // spandsp's habit: FIGS 5 5 5 SPACE 0 1 9 9 SPACE LTRS G A.
+        let bytes = [
+            0x1F, 0x1B, 0x10, 0x10, 0x10, 0x04, 0x16, 0x17, 0x18, 0x18, 0x04, 0x1F, 0x1A, 0x03,
+        ];
+        let mut c = baudot();
+        let out = c.decode(&bytes[..8]);
+        assert_eq!(out.text, "555 ");
+        assert!(c.is_holding(), "01 could still be a word or a number");
+        assert_eq!(c.decode(&bytes[8..]).text, "0199 GA");
+        assert!(!c.is_holding());
+        // Before the habit is known, a word left waiting is released by
+        // flush.
+        let mut c = baudot();
+        assert_eq!(c.decode(&[0x1B, 0x17, 0x04, 0x01]).text, "1 ");
+        assert!(c.is_holding());
+        assert_eq!(c.flush().text, "3");
+        assert_eq!(c.flush(), Decoded::default());
     }
 
     #[test]

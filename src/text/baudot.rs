@@ -3,7 +3,9 @@
 //!
 //! Owns: the mapping between characters and 5-bit codes, and the rules
 //! for when shift codes are sent. Must not touch: bit timing, start and
-//! stop bits, audio or time; those belong to the modem.
+//! stop bits, audio or time; those belong to the modem. Reading a sender
+//! whose habit after a space in figures is not known belongs to
+//! [`super::shift_habit`].
 //!
 //! A code is a value in `0..=31` whose bit 0 is the first data bit on the
 //! line.
@@ -19,10 +21,10 @@ pub const LTRS: u8 = 0x1F;
 pub const FIGS: u8 = 0x1B;
 
 /// Codes that mean the same in both shifts.
-const NUL: u8 = 0x00;
-const LF: u8 = 0x02;
-const SPACE: u8 = 0x04;
-const CR: u8 = 0x08;
+pub(crate) const NUL: u8 = 0x00;
+pub(crate) const LF: u8 = 0x02;
+pub(crate) const SPACE: u8 = 0x04;
+pub(crate) const CR: u8 = 0x08;
 
 /// The shift code is repeated after this many characters, so a receiver
 /// that missed or misread one recovers within a line.
@@ -176,7 +178,8 @@ pub enum Shift {
 }
 
 impl Shift {
-    fn code(self) -> u8 {
+    /// The shift code that selects this case.
+    pub(crate) fn code(self) -> u8 {
         match self {
             Shift::Letters => LTRS,
             Shift::Figures => FIGS,
@@ -325,7 +328,22 @@ impl Encoder {
     }
 }
 
-/// Turns Baudot codes into text, following the shift codes it receives.
+/// What a letter or figure code prints in `shift`; `None` for codes that
+/// print nothing there (shift codes, space, line breaks, blanks, and the
+/// figures a table leaves unprintable).
+pub(crate) fn reading(table: Table, shift: Shift, code: u8) -> Option<char> {
+    let i = usize::from(LETTER_INDEX[usize::from(code & 0x1F)]?);
+    match shift {
+        Shift::Letters => Some(char::from(b'A' + i as u8)),
+        Shift::Figures => table.figures()[i],
+    }
+}
+
+/// Turns Baudot codes into text, following the shift codes it receives
+/// and a fixed rule for spaces.
+///
+/// For a far TTY whose habit after a space is not known, use
+/// [`crate::text::shift_habit::HabitDecoder`], which learns it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decoder {
     table: Table,
@@ -381,11 +399,7 @@ impl Decoder {
             }
             _ => {
                 self.after_cr = false;
-                let i = usize::from(LETTER_INDEX[usize::from(code)]?);
-                match self.shift {
-                    Shift::Letters => Some(char::from(b'A' + i as u8)),
-                    Shift::Figures => self.table.figures()[i],
-                }
+                reading(self.table, self.shift, code)
             }
         }
     }

@@ -19,7 +19,8 @@ pub enum Convention {
     HangingUp,
     /// Q or QQ: what came before is a question.
     Question,
-    /// XXX (three or more X): erase the word before.
+    /// XXX (three or more X): erase the word before (and a retyped
+    /// phrase's start, see [`crate::text::erasure`]).
     Erase,
 }
 
@@ -56,19 +57,25 @@ pub fn convention_at(words: &[&str]) -> Option<(Convention, usize)> {
 
 /// Common TTY abbreviations and what they stand for.
 const ABBREVIATIONS: &[(&str, &str)] = &[
+    // Typed alone, as in "MY POLICY # IS".
+    ("#", "number"),
     ("ABT", "about"),
     ("ACCT", "account"),
     ("ANS", "answer"),
     ("APPT", "appointment"),
+    ("APT", "apartment"),
     ("ASAP", "as soon as possible"),
     ("B4", "before"),
     ("BCNU", "be seeing you"),
+    ("CONF", "confirmation"),
     ("CUD", "could"),
     ("CUZ", "because"),
     ("CU", "see you"),
+    ("EXT", "extension"),
     ("HD", "hold"),
     ("INFO", "information"),
     ("MIN", "minute"),
+    ("MINS", "minutes"),
     ("MSG", "message"),
     ("NBR", "number"),
     ("NUM", "number"),
@@ -76,6 +83,7 @@ const ABBREVIATIONS: &[(&str, &str)] = &[
     ("OPR", "operator"),
     ("PLS", "please"),
     ("PLZ", "please"),
+    ("REF", "reference"),
     ("R", "are"),
     ("SHUD", "should"),
     ("TEL", "telephone"),

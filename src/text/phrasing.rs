@@ -8,8 +8,18 @@
 //! pause only complete words go, and a lone unfinished word waits for a
 //! second pause.
 //!
-//! XXX erases the word before it while that word is still waiting here;
-//! once spoken, a word cannot be taken back, and the XXX is dropped.
+//! XXX erases the word before it while that word is still waiting here,
+//! and a phrase retyped after it reaches back to the word it repeats
+//! ([`crate::text::erasure`]). The words wait with their XXX, as typed,
+//! and the erasing is done when the phrase is spoken. A stretch that ends
+//! in XXX is a correction still being typed: like an unfinished word, it
+//! waits out a second pause. Once spoken, a word cannot be taken back: an
+//! XXX with nothing unspoken before it is dropped, and what follows is
+//! spoken as typed.
+//!
+//! The last words of the phrase spoken before are kept as context for
+//! reading numbers ("MY ACCT NBR IS", a pause, then "4471" is still read
+//! digit by digit); a GA or SK ends that context.
 //!
 //! A sans-IO state machine: characters and call time in
 //! ([`Phraser::push_text`], [`Phraser::handle_timeout`]), events out
@@ -20,7 +30,11 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use super::conventions::{Convention, Ending, convention_at};
-use super::speakable::{SpokenForms, to_speech};
+use super::numbers::abbreviation_dot;
+use super::speakable::{SpokenForms, to_speech_after};
+
+/// How many words of the phrase spoken before are context for the next.
+const CONTEXT_WORDS: usize = 6;
 
 /// Phrasing settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,8 +91,10 @@ enum Held {
 #[derive(Debug, Clone)]
 pub struct Phraser {
     config: PhrasingConfig,
-    /// Complete words not yet spoken.
+    /// Complete words not yet spoken, as typed (XXX included).
     words: Vec<String>,
+    /// The last words spoken, as typed: context for reading numbers.
+    context: String,
     /// The word being typed.
     partial: String,
     held: Option<(Held, String)>,
@@ -96,6 +112,7 @@ impl Phraser {
         Phraser {
             config,
             words: Vec::new(),
+            context: String::new(),
             partial: String::new(),
             held: None,
             last_input: None,
@@ -120,14 +137,12 @@ impl Phraser {
         if self.held.is_some() {
             return Some(last + self.config.ga_grace);
         }
-        if !self.words.is_empty() {
-            return Some(last + self.config.pause);
+        if self.words.is_empty() && self.partial.is_empty() {
+            return None;
         }
-        if !self.partial.is_empty() {
-            let pauses = if self.paused_once { 2 } else { 1 };
-            return Some(last + self.config.pause * pauses);
-        }
-        None
+        // Whatever the first pause left waits for the second.
+        let pauses = if self.paused_once { 2 } else { 1 };
+        Some(last + self.config.pause * pauses)
     }
 
     /// Advances call time to `now`, closing phrases whose pause is over.
@@ -138,9 +153,12 @@ impl Phraser {
         }
         if now >= last + self.config.pause && !self.paused_once {
             self.paused_once = true;
-            self.close();
+            if !self.correcting() {
+                self.close();
+            }
         }
-        if now >= last + self.config.pause * 2 && !self.partial.is_empty() {
+        let left = !self.partial.is_empty() || !self.words.is_empty();
+        if now >= last + self.config.pause * 2 && left {
             self.finish_word();
             self.release_held();
             self.close();
@@ -229,7 +247,12 @@ impl Phraser {
                 self.held = Some((Held::Sk, word));
             }
             Some(Convention::Erase) => {
-                self.words.pop();
+                // Erased when spoken, so that a retyped phrase can still
+                // reach back; with nothing unspoken, there is nothing to
+                // erase.
+                if !self.words.is_empty() {
+                    self.words.push(word);
+                }
             }
             Some(Convention::Question) => {
                 self.words.push(word);
@@ -240,7 +263,13 @@ impl Phraser {
                 self.convention(c, word);
             }
             None => {
-                let ends_sentence = word.ends_with(['.', '?', '!']);
+                // "ORDER NO." has its number still to come.
+                let before = match self.words.last() {
+                    Some(w) => Some(w.as_str()),
+                    None => self.context.split(' ').next_back(),
+                };
+                let ends_sentence =
+                    word.ends_with(['.', '?', '!']) && !abbreviation_dot(before, &word);
                 self.words.push(word);
                 if ends_sentence {
                     self.close();
@@ -287,6 +316,19 @@ impl Phraser {
         });
         self.events.push_back(event);
         self.typing = false;
+        // A turn or an ending: what follows is a new thought.
+        self.context.clear();
+    }
+
+    /// Whether the user is retyping: an XXX is being typed, or ends the
+    /// words waiting (the word after it, which decides how far the
+    /// correction reaches, may be half typed).
+    fn correcting(&self) -> bool {
+        let is_erase = |w: &str| {
+            let core = w.trim_matches(|c: char| !c.is_alphanumeric());
+            convention_at(&[core]).is_some_and(|(c, _)| c == Convention::Erase)
+        };
+        is_erase(&self.partial) || self.words.last().is_some_and(|w| is_erase(w))
     }
 
     /// Speaks the complete words waiting, if any.
@@ -295,8 +337,10 @@ impl Phraser {
             return;
         }
         let typed = self.words.join(" ");
+        let spoken = to_speech_after(&self.context, &typed, &self.config.forms).text;
+        let keep = self.words.len().saturating_sub(CONTEXT_WORDS);
+        self.context = self.words.split_off(keep).join(" ");
         self.words.clear();
-        let spoken = to_speech(&typed, &self.config.forms).text;
         if !spoken.is_empty() {
             self.events.push_back(PhraseEvent::Speak { typed, spoken });
         }
@@ -426,6 +470,92 @@ mod tests {
         // "SICK." is spoken already: this XXX cannot take it back.
         p.push_text("XXX HELLO\n", ms(10_100));
         assert_eq!(spoken(&drain(&mut p)), ["Hello"]);
+    }
+
+    #[test]
+    fn a_retyped_phrase_reaches_back_and_the_transcript_keeps_the_xxx() {
+        let mut p = Phraser::new(PhrasingConfig::default());
+        type_at_line_speed(&mut p, "MY FLIGHT IS ON MONDAY XXX ON TUESDAY\n", ms(0));
+        let events = drain(&mut p);
+        assert_eq!(spoken(&events), ["My flight is on tuesday"]);
+        assert!(events.contains(&PhraseEvent::Speak {
+            typed: "MY FLIGHT IS ON MONDAY XXX ON TUESDAY".into(),
+            spoken: "My flight is on tuesday".into(),
+        }));
+    }
+
+    #[test]
+    fn a_pause_after_xxx_waits_for_the_correction() {
+        let mut p = Phraser::new(PhrasingConfig::default());
+        let end = type_at_line_speed(&mut p, "I WANT TO GO XXX ", ms(0));
+        let last = end - ms(165);
+        p.handle_timeout(last + ms(2000));
+        assert!(spoken(&drain(&mut p)).is_empty());
+        assert_eq!(p.pending_text(), "I WANT TO GO XXX");
+        // Waiting for the second pause, not due again at once.
+        assert_eq!(p.poll_timeout(), Some(last + ms(4000)));
+        type_at_line_speed(&mut p, "TO FLY\n", last + ms(3000));
+        assert_eq!(spoken(&drain(&mut p)), ["I want to fly"]);
+    }
+
+    #[test]
+    fn a_half_typed_correction_waits_too() {
+        let mut p = Phraser::new(PhrasingConfig::default());
+        let end = type_at_line_speed(&mut p, "I WANT TO GO XXX T", ms(0));
+        let last = end - ms(165);
+        p.handle_timeout(last + ms(2000));
+        assert!(spoken(&drain(&mut p)).is_empty());
+        type_at_line_speed(&mut p, "O FLY\n", last + ms(2500));
+        assert_eq!(spoken(&drain(&mut p)), ["I want to fly"]);
+    }
+
+    #[test]
+    fn a_correction_never_typed_goes_after_the_second_pause() {
+        let mut p = Phraser::new(PhrasingConfig::default());
+        let end = type_at_line_speed(&mut p, "MY FLIGHT IS ON MONDAY XXX", ms(0));
+        let last = end - ms(165);
+        p.handle_timeout(last + ms(2000));
+        assert!(spoken(&drain(&mut p)).is_empty());
+        p.handle_timeout(last + ms(4000));
+        assert_eq!(spoken(&drain(&mut p)), ["My flight is on"]);
+        assert_eq!(p.poll_timeout(), None);
+        assert_eq!(p.pending_text(), "");
+    }
+
+    #[test]
+    fn a_spoken_phrase_is_not_replayed_by_a_correction() {
+        let mut p = Phraser::new(PhrasingConfig::default());
+        let end = type_at_line_speed(&mut p, "MY FLIGHT IS ON MONDAY ", ms(0));
+        p.handle_timeout(end + ms(2000));
+        assert_eq!(spoken(&drain(&mut p)), ["My flight is on monday"]);
+        type_at_line_speed(&mut p, "XXX ON TUESDAY\n", end + ms(3000));
+        assert_eq!(spoken(&drain(&mut p)), ["On tuesday"]);
+    }
+
+    #[test]
+    fn numbers_keep_their_context_across_a_pause() {
+        let mut p = Phraser::new(PhrasingConfig::default());
+        let end = type_at_line_speed(&mut p, "MY ACCT NBR IS ", ms(0));
+        p.handle_timeout(end + ms(2000));
+        type_at_line_speed(&mut p, "4471 GA ", end + ms(6000));
+        p.flush();
+        assert_eq!(
+            spoken(&drain(&mut p)),
+            ["My account number is", "4 4 7 1", "Go ahead."]
+        );
+        // After the GA, a new thought: no context.
+        p.push_text("4471\n", ms(30_000));
+        assert_eq!(spoken(&drain(&mut p)), ["4471"]);
+    }
+
+    #[test]
+    fn an_abbreviation_dot_does_not_close_the_phrase() {
+        let mut p = Phraser::new(PhrasingConfig::default());
+        type_at_line_speed(&mut p, "ORDER NO. 4471. I SAID NO. OK\n", ms(0));
+        assert_eq!(
+            spoken(&drain(&mut p)),
+            ["Order number 4 4 7 1.", "I said no.", "Ok"]
+        );
     }
 
     #[test]

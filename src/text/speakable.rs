@@ -4,14 +4,18 @@
 //! Read as it stands, "PLS CALL ME ABT MY NBR 5551234 GA" would come out
 //! as letters and one huge number. This module turns it into "Please call
 //! me about my number 5 5 5, 1 2 3 4. Go ahead.": conventions are spoken
-//! as relay operators say them (never spelled out), abbreviations are
-//! expanded, capitals become sentence case, long digit strings are read in
-//! groups and amounts as money.
+//! as relay operators say them (never spelled out), XXX erases
+//! ([`crate::text::erasure`]), abbreviations are expanded, capitals
+//! become sentence case, and numbers are read as their context says:
+//! identifiers digit by digit, amounts as numbers and money
+//! ([`crate::text::numbers`]).
 //!
 //! Pure text in, text and events out. When a phrase is spoken is decided
 //! by [`crate::text::phrasing`].
 
 use super::conventions::{Convention, Ending, convention_at, expand_abbreviation};
+use super::erasure::{self, Mark};
+use super::numbers::{self, Sense};
 
 /// What is said in place of each TTY convention.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,44 +67,49 @@ pub fn speakable(text: &str) -> String {
 
 /// The speakable form of TTY text and its events.
 pub fn to_speech(text: &str, forms: &SpokenForms) -> Speakable {
-    let tokens: Vec<Token> = text.split_whitespace().map(Token::split).collect();
-    let cores: Vec<&str> = tokens.iter().map(|t| t.core.as_str()).collect();
+    to_speech_after("", text, forms)
+}
+
+/// The speakable form of `text`, typed right after `before`. `before` was
+/// spoken already: it is only context for reading numbers ("ACCT", then
+/// "4471" in the next phrase), and no XXX in `text` can erase it.
+pub fn to_speech_after(before: &str, text: &str, forms: &SpokenForms) -> Speakable {
+    let context = standing(before);
+    let items = standing(text);
+    let words: Vec<Option<numbers::Word>> = context.iter().chain(&items).map(Item::word).collect();
+    let senses = numbers::senses(&words);
+    let senses = &senses[context.len()..];
     let mut out: Vec<String> = Vec::new();
     let mut events = Vec::new();
-    let mut i = 0;
-    while i < tokens.len() {
-        if let Some((conv, span)) = convention_at(&cores[i..]) {
-            match conv {
-                Convention::Question => end_sentence(&mut out, '?'),
-                Convention::Erase => {
-                    out.pop();
-                }
-                Convention::GoAhead => {
-                    say(&mut out, &forms.go_ahead);
-                    events.push(TextEvent::Turn);
-                }
-                Convention::GoAheadOrStop => {
-                    say(&mut out, &forms.go_ahead_or_stop);
-                    events.push(TextEvent::Ending(Ending::GoAheadOrStop));
-                }
-                Convention::StopKeying => {
-                    say(&mut out, &forms.stop_keying);
-                    events.push(TextEvent::Ending(Ending::StopKeying));
-                }
-                Convention::HangingUp => {
-                    say(&mut out, &forms.hanging_up);
-                    events.push(TextEvent::Ending(Ending::HangingUp));
-                }
+    for (k, item) in items.iter().enumerate() {
+        let t = match item {
+            Item::Word(t) => t,
+            Item::Said(conv) => {
+                said(*conv, forms, &mut out, &mut events);
+                continue;
             }
-            i += span;
-            continue;
+            Item::Erase => continue,
+        };
+        let sense = senses[k];
+        let word = speak_word(&t.core, sense);
+        let mut trail = t.trail.as_str();
+        // "ACCT. 4471": the dot is the abbreviation's, not a sentence end.
+        if matches!(sense, Sense::Label | Sense::NumberSign) && trail == "." {
+            trail = "";
         }
-        let t = &tokens[i];
-        let word = speak_word(&t.core);
-        if !word.is_empty() || !t.lead.is_empty() || !t.trail.is_empty() {
-            out.push(format!("{}{}{}", t.lead, word, t.trail));
+        // "555 1234" is one number: a breath between its groups, as
+        // within "555-1234".
+        let grouped = sense == Sense::Identifier
+            && senses.get(k + 1) == Some(&Sense::Identifier)
+            && word.contains(' ');
+        let trail = if grouped && trail.is_empty() {
+            ","
+        } else {
+            trail
+        };
+        if !word.is_empty() || !t.lead.is_empty() || !trail.is_empty() {
+            out.push(format!("{}{}{}", t.lead, word, trail));
         }
-        i += 1;
     }
     Speakable {
         text: sentence_case(&out.join(" ")),
@@ -108,25 +117,128 @@ pub fn to_speech(text: &str, forms: &SpokenForms) -> Speakable {
     }
 }
 
+/// Speaks a convention: its spoken form and event.
+fn said(conv: Convention, forms: &SpokenForms, out: &mut Vec<String>, events: &mut Vec<TextEvent>) {
+    let (form, event) = match conv {
+        Convention::Question => {
+            end_sentence(out, '?');
+            return;
+        }
+        // Applied before speaking (`standing`).
+        Convention::Erase => return,
+        Convention::GoAhead => (&forms.go_ahead, TextEvent::Turn),
+        Convention::GoAheadOrStop => (
+            &forms.go_ahead_or_stop,
+            TextEvent::Ending(Ending::GoAheadOrStop),
+        ),
+        Convention::StopKeying => (&forms.stop_keying, TextEvent::Ending(Ending::StopKeying)),
+        Convention::HangingUp => (&forms.hanging_up, TextEvent::Ending(Ending::HangingUp)),
+    };
+    say(out, form);
+    events.push(event);
+}
+
+/// Typed text as words and conventions, with every XXX applied.
+fn standing(text: &str) -> Vec<Item> {
+    let tokens: Vec<Token> = text.split_whitespace().flat_map(Token::split).collect();
+    let cores: Vec<&str> = tokens.iter().map(|t| t.upper.as_str()).collect();
+    let mut items = Vec::new();
+    let mut i = 0;
+    while i < tokens.len() {
+        match convention_at(&cores[i..]) {
+            Some((Convention::Erase, span)) => {
+                items.push(Item::Erase);
+                i += span;
+            }
+            Some((conv, span)) => {
+                items.push(Item::Said(conv));
+                i += span;
+            }
+            None => {
+                items.push(Item::Word(tokens[i].clone()));
+                i += 1;
+            }
+        }
+    }
+    let keys: Vec<String> = items.iter().map(Item::key).collect();
+    let marks: Vec<Mark> = items
+        .iter()
+        .zip(&keys)
+        .map(|(item, key)| match item {
+            Item::Word(t) => Mark::Word {
+                key,
+                ends_sentence: t.trail.contains(['.', '?', '!']),
+            },
+            Item::Said(_) => Mark::Fixed,
+            Item::Erase => Mark::Erase,
+        })
+        .collect();
+    let keep = erasure::standing(&marks);
+    let mut items: Vec<Option<Item>> = items.into_iter().map(Some).collect();
+    keep.into_iter().filter_map(|i| items[i].take()).collect()
+}
+
+/// A typed word or a convention.
+enum Item {
+    Word(Token),
+    Said(Convention),
+    /// XXX, until [`erasure::standing`] has applied it.
+    Erase,
+}
+
+impl Item {
+    fn word(&self) -> Option<numbers::Word<'_>> {
+        match self {
+            Item::Word(t) => Some(numbers::Word {
+                core: &t.upper,
+                trail: &t.trail,
+            }),
+            _ => None,
+        }
+    }
+
+    /// What makes two typed words the same word: "UR" is "YOUR".
+    fn key(&self) -> String {
+        match self {
+            Item::Word(t) => expand_abbreviation(&t.upper)
+                .map(str::to_owned)
+                .unwrap_or_else(|| t.core.to_lowercase()),
+            _ => String::new(),
+        }
+    }
+}
+
 /// A whitespace-separated token: leading punctuation, the word, trailing
 /// punctuation.
+#[derive(Debug, Clone)]
 struct Token {
     lead: String,
     core: String,
+    /// `core` in upper case, as conventions and number context compare it.
+    upper: String,
     trail: String,
 }
 
 impl Token {
-    fn split(raw: &str) -> Token {
+    /// The token, or two where a number sign is glued on ("#4471").
+    fn split(raw: &str) -> Vec<Token> {
         let is_lead = |c: char| matches!(c, '(' | '"' | '\'');
         let is_trail = |c: char| matches!(c, '.' | ',' | '?' | '!' | ';' | ':' | ')' | '"' | '\'');
         let start = raw.find(|c| !is_lead(c)).unwrap_or(raw.len());
         let rest = &raw[start..];
         let end = rest.trim_end_matches(is_trail).len();
-        Token {
-            lead: raw[..start].to_owned(),
-            core: rest[..end].to_owned(),
-            trail: rest[end..].to_owned(),
+        let token = |lead: &str, core: &str, trail: &str| Token {
+            lead: lead.to_owned(),
+            core: core.to_owned(),
+            upper: core.to_uppercase(),
+            trail: trail.to_owned(),
+        };
+        let (lead, core, trail) = (&raw[..start], &rest[..end], &rest[end..]);
+        match core.strip_prefix('#') {
+            Some(number) if number.starts_with(|c: char| c.is_ascii_digit()) => {
+                vec![token(lead, "#", ""), token("", number, trail)]
+            }
+            _ => vec![token(lead, core, trail)],
         }
     }
 }
@@ -150,16 +262,14 @@ fn end_sentence(out: &mut [String], mark: char) {
     }
 }
 
-/// One word made speakable: abbreviations, money, digit strings.
-fn speak_word(core: &str) -> String {
+/// One word made speakable: abbreviations, numbers as their context
+/// reads them (`crate::text::numbers`), times.
+fn speak_word(core: &str, sense: Sense) -> String {
     if let Some(long) = expand_abbreviation(core) {
         return long.to_owned();
     }
-    if let Some(money) = money(core) {
-        return money;
-    }
-    if let Some(digits) = digit_groups(core) {
-        return digits;
+    if let Some(number) = numbers::read(core, sense) {
+        return number;
     }
     // "5:30PM" reads better as "5:30 PM".
     for suffix in ["AM", "PM"] {
@@ -170,67 +280,6 @@ fn speak_word(core: &str) -> String {
         }
     }
     core.to_lowercase()
-}
-
-/// "$42.50" as "42 dollars and 50 cents".
-fn money(core: &str) -> Option<String> {
-    let amount = core.strip_prefix('$')?;
-    let (whole, cents) = match amount.split_once('.') {
-        Some((w, c)) if c.len() == 2 => (w, Some(c)),
-        Some(_) => return None,
-        None => (amount, None),
-    };
-    let whole = whole.replace(',', "");
-    if whole.is_empty() || !whole.chars().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    let cents = match cents {
-        Some(c) if c.chars().all(|d| d.is_ascii_digit()) => c.trim_start_matches('0'),
-        Some(_) => return None,
-        None => "",
-    };
-    let whole = whole.trim_start_matches('0');
-    let unit =
-        |n: &str, one: &str, many: &str| format!("{n} {}", if n == "1" { one } else { many });
-    Some(match (whole.is_empty(), cents.is_empty()) {
-        (false, false) => format!(
-            "{} and {}",
-            unit(whole, "dollar", "dollars"),
-            unit(cents, "cent", "cents")
-        ),
-        (false, true) => unit(whole, "dollar", "dollars"),
-        (true, false) => unit(cents, "cent", "cents"),
-        (true, true) => "0 dollars".into(),
-    })
-}
-
-/// Account, case and phone numbers: five or more digits, possibly split
-/// by hyphens, read digit by digit in groups of at most four.
-fn digit_groups(core: &str) -> Option<String> {
-    let digits = core.chars().filter(char::is_ascii_digit).count();
-    if digits < 5 || !core.chars().all(|c| c.is_ascii_digit() || c == '-') {
-        return None;
-    }
-    let mut groups = Vec::new();
-    for part in core.split('-').filter(|p| !p.is_empty()) {
-        let chars: Vec<char> = part.chars().collect();
-        let mut sizes = Vec::new();
-        let mut left = chars.len();
-        while left > 4 {
-            // Threes, but never leave a lone digit at the end.
-            let take = if left == 5 { 3 } else { 3.min(left) };
-            sizes.push(take);
-            left -= take;
-        }
-        sizes.push(left);
-        let mut at = 0;
-        for n in sizes {
-            let group: Vec<String> = chars[at..at + n].iter().map(char::to_string).collect();
-            groups.push(group.join(" "));
-            at += n;
-        }
-    }
-    Some(groups.join(", "))
 }
 
 /// Capitalises the start of each sentence and the word "I" in text
@@ -307,6 +356,45 @@ mod tests {
     fn xxx_erases_the_word_before() {
         assert_eq!(s("MY CAT XXX DOG IS SICK"), "My dog is sick");
         assert_eq!(s("XXX HELLO"), "Hello");
+        assert_eq!(s("MONDY XXX MONDAY"), "Monday");
+        assert_eq!(s("MY NAME IS JON XXX JOHN"), "My name is john");
+        assert_eq!(s("MY CAT IS SICK XXX XXX IS FINE"), "My cat is fine");
+    }
+
+    #[test]
+    fn a_retyped_phrase_replaces_what_it_repeats() {
+        assert_eq!(
+            s("MY FLIGHT IS ON MONDAY XXX ON TUESDAY GA"),
+            "My flight is on tuesday. Go ahead."
+        );
+        assert_eq!(s("I WANT TO GO XXX TO FLY"), "I want to fly");
+        assert_eq!(
+            s("SEND IT TO MY HOUSE XXX MY OFFICE"),
+            "Send it to my office"
+        );
+        // Abbreviations repeat their long form.
+        assert_eq!(s("IS THIS YOUR CAT XXX UR DOG Q"), "Is this your dog?");
+        assert_eq!(
+            s("MY ACCT NBR IS 4471 XXX IS 4417"),
+            "My account number is 4 4 1 7"
+        );
+    }
+
+    #[test]
+    fn xxx_never_takes_back_a_convention() {
+        let out = to_speech("HI GA XXX THERE", &SpokenForms::default());
+        assert_eq!(out.text, "Hi. Go ahead. There");
+        assert_eq!(out.events, [TextEvent::Turn]);
+        assert_eq!(s("IS IT ON Q XXX ON FRIDAY"), "Is it on? On friday");
+    }
+
+    #[test]
+    fn context_is_not_erasable() {
+        let forms = SpokenForms::default();
+        assert_eq!(
+            to_speech_after("ON MONDAY", "XXX ON TUESDAY", &forms).text,
+            "On tuesday"
+        );
     }
 
     #[test]
@@ -324,8 +412,51 @@ mod tests {
         assert_eq!(s("CALL 5551234"), "Call 5 5 5, 1 2 3 4");
         assert_eq!(s("CALL 555-1234"), "Call 5 5 5, 1 2 3 4");
         assert_eq!(s("ZIP 60629"), "Zip 6 0 6, 2 9");
-        // Short numbers stay numbers.
-        assert_eq!(s("ROOM 1234 ON 3/14"), "Room 1234 on 3/14");
+        // Short numbers without a context stay numbers.
+        assert_eq!(s("COME AT 1234 ON 3/14"), "Come at 1234 on 3/14");
+    }
+
+    #[test]
+    fn identifiers_are_read_digit_by_digit() {
+        assert_eq!(s("ORDER NBR 80915"), "Order number 8 0 9, 1 5");
+        assert_eq!(s("ACCT 4471"), "Account 4 4 7 1");
+        assert_eq!(s("CASE #4471."), "Case number 4 4 7 1.");
+        assert_eq!(s("ORDER NO. 312 PLS"), "Order number 3 1 2 please");
+        assert_eq!(s("MY PIN IS 0042"), "My pin is 0 0 4 2");
+        assert_eq!(s("CARD ENDING IN 4471"), "Card ending in 4 4 7 1");
+        assert_eq!(s("CALL 911"), "Call 9 1 1");
+        assert_eq!(s("CALL ME AT 555 1234"), "Call me at 5 5 5, 1 2 3 4");
+        assert_eq!(s("(555) 555-1234"), "(5 5 5) 5 5 5, 1 2 3 4");
+        assert_eq!(s("REF 6/2093"), "Reference 6 slash 2 0 9 3");
+        assert_eq!(s("APT 12A"), "Apartment 1 2 A");
+        // One or two digits are said as a number.
+        assert_eq!(s("ROOM 12"), "Room 12");
+    }
+
+    #[test]
+    fn amounts_and_counts_are_read_as_numbers() {
+        assert_eq!(s("I PAID 25000"), "I paid 25000");
+        assert_eq!(s("IT COST 250"), "It cost 250");
+        assert_eq!(s("I OWE THEM ABOUT 25000"), "I owe them about 25000");
+        assert_eq!(s("80915 DOLLARS"), "80915 dollars");
+        assert_eq!(s("I HAVE 3 CARDS"), "I have 3 cards");
+        assert_eq!(s("I AM 82"), "I am 82");
+        assert_eq!(s("IN 15 MINUTES"), "In 15 minutes");
+        assert_eq!(s("AT 2 PM"), "At 2 pm");
+        assert_eq!(s("I USED MY CARD 3 TIMES"), "I used my card 3 times");
+        assert_eq!(s("IN 2-3 DAYS"), "In 2 to 3 days");
+    }
+
+    #[test]
+    fn number_context_reaches_into_the_phrase_before() {
+        let forms = SpokenForms::default();
+        assert_eq!(
+            to_speech_after("MY ACCT NBR IS", "4471 GA", &forms).text,
+            "4 4 7 1. Go ahead."
+        );
+        assert_eq!(to_speech_after("I PAID", "25000", &forms).text, "25000");
+        // Not across a convention.
+        assert_eq!(to_speech_after("ACCT GA", "4471", &forms).text, "4471");
     }
 
     #[test]

@@ -61,6 +61,33 @@ pub fn dialogue() -> String {
     fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
 
+/// A TTY conversation in which numbers and words follow numbers after a
+/// space, one turn a line: what [`dialogue`] avoids. spandsp sends no FIGS
+/// after such a space and minimodem no LTRS (checked on the bits), so
+/// each reads the other's "12 34" or "5 PM" wrong unless told. Each line
+/// puts the first such space early, before the sender has shown its habit,
+/// so that decoding a line on its own tests the guess and the whole text
+/// tests what follows once the habit is learnt. Same characters as
+/// [`dialogue`].
+pub const NUMBERS_AFTER_SPACES: [&str; 9] = [
+    "HI MY NBR IS 212 555 0143 GA",
+    "IM IN RM 12 34 IS MY SONS ROOM Q GA",
+    "I AM 82 YEARS OLD AND NEED A CAB AT 5 PM TO GATE B 22 GA",
+    "CALL 555 0199 AFTER 2 PM OR 800 555 0100 EXT 5 GA",
+    "MY FLIGHT IS UA 1234 AT 7 45 AM FROM GATE 9 OK Q GA",
+    "IT WAS $42.50 ON 6/20 AT 12:30 PM ACCT 4417 2290 8815 GA",
+    "PLS CALL BACK AT 5 TO 6 OR TEXT 555 1234 THX SK",
+    "UNIT 5 2 IS OPEN 9 TO 5 GA",
+    "SKSK",
+];
+
+/// [`NUMBERS_AFTER_SPACES`] as one text, a line each.
+pub fn numbers_dialogue() -> String {
+    let mut text = NUMBERS_AFTER_SPACES.join("\n");
+    text.push('\n');
+    text
+}
+
 /// Path to the compiled spandsp driver, building it when the source is
 /// newer than the binary (or the binary is missing).
 pub fn spandsp_peer() -> PathBuf {
