@@ -10,79 +10,20 @@
 
 mod common;
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use common::peers::{read_wav, write_wav};
+use common::pty::{Line, open_user};
 use common::stt::{jfk_wav, model, telephone, temp_dir};
 use relaygate::device::DeviceProfile;
 use relaygate::legs::serial_codec::SerialCodec;
-
-/// A socat-linked pair of pseudo-terminals: `gw` for relaygate, `user`
-/// for the test TTY.
-struct Line {
-    dir: PathBuf,
-    socat: Child,
-}
-
-impl Line {
-    fn plug(dir: &Path) -> Line {
-        Line {
-            dir: dir.to_path_buf(),
-            socat: Line::socat(dir),
-        }
-    }
-
-    /// Plugs the cable back in after [`Line::unplug`].
-    fn replug(&mut self) {
-        self.socat = Line::socat(&self.dir);
-    }
-
-    fn socat(dir: &Path) -> Child {
-        let gw = dir.join("gw");
-        let user = dir.join("user");
-        let socat = Command::new("socat")
-            .arg(format!("pty,raw,echo=0,link={}", gw.display()))
-            .arg(format!("pty,raw,echo=0,link={}", user.display()))
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("socat runs (apt-get install socat)");
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while !(gw.exists() && user.exists()) {
-            assert!(Instant::now() < deadline, "socat made no pty links");
-            thread::sleep(Duration::from_millis(20));
-        }
-        socat
-    }
-
-    fn unplug(&mut self) {
-        let _ = self.socat.kill();
-        let _ = self.socat.wait();
-        let _ = fs::remove_file(self.dir.join("gw"));
-        let _ = fs::remove_file(self.dir.join("user"));
-    }
-}
-
-impl Drop for Line {
-    fn drop(&mut self) {
-        self.unplug();
-    }
-}
-
-/// The test TTY's end of the line, reopened after a replug.
-fn open_user(dir: &Path) -> File {
-    OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(dir.join("user"))
-        .expect("opening the TTY end of the line")
-}
 
 /// Types `text` at Baudot speed, one 5-bit code every 165 ms.
 fn type_text(port: &Mutex<File>, codec: &mut SerialCodec, text: &str) {

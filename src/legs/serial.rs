@@ -48,6 +48,10 @@ pub enum SerialEvent {
 /// Backoff between attempts to open the port.
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(2);
+/// Quiet on the line after which a word held back to decide its shift
+/// is printed as it stands: a TTY types about six characters a second,
+/// so a second of nothing means the typist has stopped.
+const HOLD_RELEASE: Duration = Duration::from_secs(1);
 
 /// Runs the leg until `shutdown` turns true (or its sender is dropped).
 ///
@@ -101,7 +105,13 @@ pub async fn run(
         }
         let mut buf = [0u8; 256];
         let lost_port = loop {
+            let holding = codec.is_holding();
             tokio::select! {
+                // A Baudot word held back to decide its shift prints once
+                // the line has been quiet for a while.
+                _ = tokio::time::sleep(HOLD_RELEASE), if holding => {
+                    send_text(&events, codec.flush().text);
+                }
                 read = port.read(&mut buf) => match read {
                     Ok(0) | Err(_) => break true,
                     Ok(n) => {
@@ -109,9 +119,7 @@ pub async fn run(
                         if decoded.garbage > 0 {
                             let _ = events.send(SerialEvent::Garbage(decoded.garbage));
                         }
-                        if !decoded.text.is_empty() {
-                            let _ = events.send(SerialEvent::Text(decoded.text));
-                        }
+                        send_text(&events, decoded.text);
                     }
                 },
                 text = to_tty.recv() => match text {
@@ -127,6 +135,8 @@ pub async fn run(
                 _ = shutdown.changed() => break false,
             }
         };
+        // Nothing typed stays held back when the line goes.
+        send_text(&events, codec.flush().text);
         if lost_port {
             warn!(port = %path.display(), "serial TTY disconnected; retrying");
             let _ = events.send(SerialEvent::Disconnected);
@@ -140,6 +150,13 @@ pub async fn run(
             pending.clear();
         }
         return pending;
+    }
+}
+
+/// Reports decoded text, if there is any.
+fn send_text(events: &mpsc::UnboundedSender<SerialEvent>, text: String) {
+    if !text.is_empty() {
+        let _ = events.send(SerialEvent::Text(text));
     }
 }
 

@@ -5,4 +5,5 @@
 pub mod cli;
 pub mod modem;
 pub mod peers;
+pub mod pty;
 pub mod stt;
