@@ -2,10 +2,17 @@
 //! against offline whisper on the same telephone-quality speech, measured
 //! in the same run. Prints Markdown for docs/benchmarks.md.
 //!
-//! Input: jfk.wav over a telephone line (8 kHz, 300-3400 Hz, mu-law),
-//! six copies with 1.5 s of silence after each (75 s, 132 words), so the
-//! delay statistics have enough words. Every streaming run plays the file
-//! at real-time pace through the real command, as a user would.
+//! Inputs, both over a telephone line (8 kHz, 300-3400 Hz, mu-law):
+//!
+//! - jfk.wav, six copies with 1.5 s of silence after each (75 s, 132
+//!   words), so the delay statistics have enough words;
+//! - the agent turns of `tests/data/agent_turns.txt`, sentence after
+//!   sentence in the neural voice with pauses of 0.5 to 3 s, where a
+//!   window's context, its flush and a new window meet again and again
+//!   (made once per machine and cached, since the voice samples noise).
+//!
+//! Every streaming run plays the file at real-time pace through the real
+//! command, as a user would.
 //!
 //! - WER: streamed commits joined, and the offline transcript of the same
 //!   file with the same model, both against the known words.
@@ -40,7 +47,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use common::cli::relaygate;
-use common::stt::{JFK_TEXT, jfk_wav, model, telephone, temp_dir, wer};
+use common::stt::{JFK_TEXT, cache, jfk_wav, model, telephone, temp_dir, wer};
+use common::turns::{agent_turns, speak_turn};
 use relaygate::audio::wav;
 
 const COPIES: usize = 6;
@@ -105,6 +113,43 @@ fn long_input(dir: &Path) -> PathBuf {
     let mut f = fs::File::create(&path).expect("create");
     wav::write_pcm16(&mut f, spec.sample_rate, &all).expect("write");
     path
+}
+
+/// Pauses after the sentences of the agent turns, in turn.
+const TURN_PAUSES: [f64; 6] = [1.5, 0.5, 3.0, 1.0, 2.0, 2.5];
+
+/// The agent turns of `tests/data/agent_turns.txt` in the standard
+/// neural voice, one after the other, with pauses of 0.5 to 3 s between
+/// sentences, over a telephone line; and their words. The voice samples
+/// noise, so the audio is made once per machine and kept in the cache
+/// (`test-data/agent-turns-HASH.wav`), making runs comparable.
+fn turns_input() -> (PathBuf, String) {
+    use relaygate::tts::{PiperEngine, fetch, profile};
+    use std::hash::{Hash, Hasher};
+    let turns = agent_turns();
+    let sentences: Vec<String> = turns.concat();
+    let truth = sentences.join(" ");
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (&truth, TURN_PAUSES.map(f64::to_bits)).hash(&mut h);
+    let path = cache()
+        .root()
+        .join("test-data")
+        .join(format!("agent-turns-{:016x}.wav", h.finish()));
+    if !path.is_file() {
+        let dir = temp_dir("bench-turns");
+        let fetched = fetch::fetch(&fetch::cache_dir().expect("cache dir"), "python3")
+            .expect("the neural voice (relaygate voices fetch)");
+        let mut voice = PiperEngine::load(&fetched.voice).expect("neural voice loads");
+        let standard = profile::builtin("standard").expect("standard profile");
+        let samples = speak_turn(&mut voice, &standard, &sentences, &TURN_PAUSES, 0, &dir);
+        fs::create_dir_all(path.parent().expect("a parent")).expect("test-data dir");
+        let tmp = path.with_extension("partial");
+        wav::write_pcm16(&mut fs::File::create(&tmp).expect("create"), 8000, &samples)
+            .expect("write");
+        fs::rename(&tmp, &path).expect("install");
+        let _ = fs::remove_dir_all(&dir);
+    }
+    (path, truth)
 }
 
 /// Offline whisper on the whole file, as whisper.cpp's own tools run it.
@@ -308,73 +353,33 @@ fn multi_share(runs: &[Run]) -> String {
     format!("{multi} of {all}")
 }
 
-fn main() {
-    let dir = temp_dir("bench");
-    let wav = long_input(&dir);
-    let truth = [JFK_TEXT; COPIES].join(" ");
-    let audio_s = COPIES as f64 * (11.0 + PAUSE_S);
-    let started = Instant::now();
-
-    println!("## Live captions (issue 3)\n");
-    println!(
-        "Input: jfk.wav over a telephone line, {COPIES} copies with {PAUSE_S} s pauses ({audio_s:.0} s, {} words).\n",
-        COPIES * 22
-    );
-
-    decode_costs(&wav, &model("tiny.en"));
-
-    println!("### Word error rate and committed-word delay (1 stream)\n");
+/// One table of WER and delay rows for `wav`, whose words are `truth`:
+/// each row one streaming run beside offline whisper on the same file.
+/// Returns the first default run's delays and thread share, which stand
+/// for one stream in the capacity table.
+fn table(wav: &Path, truth: &str, rows: &[(&str, &str, Setup)]) -> (Vec<f64>, String) {
     println!(
         "| model | setup | whisper threads | decodes on more than 1 thread | decode interval | offline WER | streaming WER | difference | delay mean | delay p95 | words committed |"
     );
     println!("|---|---|---|---|---|---|---|---|---|---|---|");
-    // The default setup three times, to show the spread between runs,
-    // fixed thread counts, the decode interval either side of the
-    // default, base, and the same choices with one core taken.
-    let fixed = |n| Setup {
-        threads: Some(n),
-        ..DEFAULT
-    };
-    let every = |interval| Setup {
-        interval,
-        ..DEFAULT
-    };
-    let busy = |s: Setup| Setup {
-        busy_core: true,
-        ..s
-    };
-    let rows: [(&str, &str, Setup); 11] = [
-        ("tiny.en", "default", DEFAULT),
-        ("tiny.en", "default", DEFAULT),
-        ("tiny.en", "default", DEFAULT),
-        ("tiny.en", "1 thread", fixed(1)),
-        ("tiny.en", "2 threads", fixed(2)),
-        ("tiny.en", "-", every(1.0)),
-        ("tiny.en", "-", every(0.5)),
-        ("base", "-", DEFAULT),
-        ("tiny.en", "one core busy", busy(DEFAULT)),
-        ("tiny.en", "one core busy, 1 thread", busy(fixed(1))),
-        ("tiny.en", "one core busy, 2 threads", busy(fixed(2))),
-    ];
     // Per model: offline WER on the whole file and in pieces.
     let mut offline: Vec<(&str, f64, f64)> = Vec::new();
     // Per repeated setup: its runs' delays and WER differences.
     let mut groups: Vec<(&str, Vec<f64>, Vec<f64>)> = Vec::new();
-    // The first default run stands for 1 stream in the capacity table.
     let mut first_default: Option<(Vec<f64>, String)> = None;
-    for (name, label, setup) in rows {
+    for &(name, label, setup) in rows {
         let model = model(name);
         let w_off = match offline.iter().find(|o| o.0 == name) {
             Some(o) => o.1,
             None => {
-                let w = wer(&truth, &whole_file(&wav, &model));
-                offline.push((name, w, wer(&truth, &in_pieces(&wav, &model))));
+                let w = wer(truth, &whole_file(wav, &model));
+                offline.push((name, w, wer(truth, &in_pieces(wav, &model))));
                 w
             }
         };
-        let runs = stream(&wav, &model, 1, setup);
+        let runs = stream(wav, &model, 1, setup);
         let run = &runs[0];
-        let w_st = wer(&truth, &run.text());
+        let w_st = wer(truth, &run.text());
         let d = run.delays();
         println!(
             "| {name} | {label} | {} | {} | {:.1} s | {:.1} % | {:.1} % | {:+.1} points | {:.2} s | {:.2} s | {} |",
@@ -411,7 +416,6 @@ fn main() {
             100.0 * mean(w)
         );
     }
-
     for (name, whole, pieces) in &offline {
         println!(
             "- {name} offline: {:.1} % on the whole file (the reference above), {:.1} % with `stt transcribe`, which cuts the file at its pauses.",
@@ -419,6 +423,70 @@ fn main() {
             100.0 * pieces
         );
     }
+    first_default.unwrap_or_default()
+}
+
+fn main() {
+    let dir = temp_dir("bench");
+    let wav = long_input(&dir);
+    let truth = [JFK_TEXT; COPIES].join(" ");
+    let audio_s = COPIES as f64 * (11.0 + PAUSE_S);
+    let started = Instant::now();
+
+    println!("## Live captions (issues 3 and 11)\n");
+    println!(
+        "Input: jfk.wav over a telephone line, {COPIES} copies with {PAUSE_S} s pauses ({audio_s:.0} s, {} words).\n",
+        COPIES * 22
+    );
+
+    decode_costs(&wav, &model("tiny.en"));
+
+    println!("### Word error rate and committed-word delay (1 stream)\n");
+    // The default setup three times, to show the spread between runs,
+    // fixed thread counts, the decode interval either side of the
+    // default, base, and the same choices with one core taken.
+    let fixed = |n| Setup {
+        threads: Some(n),
+        ..DEFAULT
+    };
+    let every = |interval| Setup {
+        interval,
+        ..DEFAULT
+    };
+    let busy = |s: Setup| Setup {
+        busy_core: true,
+        ..s
+    };
+    let rows = [
+        ("tiny.en", "default", DEFAULT),
+        ("tiny.en", "default", DEFAULT),
+        ("tiny.en", "default", DEFAULT),
+        ("tiny.en", "1 thread", fixed(1)),
+        ("tiny.en", "2 threads", fixed(2)),
+        ("tiny.en", "-", every(1.0)),
+        ("tiny.en", "-", every(0.5)),
+        ("base", "-", DEFAULT),
+        ("tiny.en", "one core busy", busy(DEFAULT)),
+        ("tiny.en", "one core busy, 1 thread", busy(fixed(1))),
+        ("tiny.en", "one core busy, 2 threads", busy(fixed(2))),
+    ];
+    let first_default = table(&wav, &truth, &rows);
+
+    let (turns, turns_truth) = turns_input();
+    let turns_s = model_rate(&turns).len() as f64 / 16_000.0;
+    println!(
+        "\n### Multi-sentence agent turns\n\nInput: the {} sentences of `tests/data/agent_turns.txt` in the standard neural voice, pauses of {} s between them in turn, over a telephone line ({turns_s:.0} s, {} words).\n",
+        agent_turns().concat().len(),
+        TURN_PAUSES.map(|p| p.to_string()).join(", "),
+        turns_truth.split_whitespace().count()
+    );
+    let rows = [
+        ("tiny.en", "default", DEFAULT),
+        ("tiny.en", "default", DEFAULT),
+        ("tiny.en", "default", DEFAULT),
+        ("base", "-", DEFAULT),
+    ];
+    table(&turns, &turns_truth, &rows);
 
     println!("\n### Capacity: parallel streams on the 2 cores, tiny.en\n");
     println!(
@@ -428,7 +496,7 @@ fn main() {
     let tiny = model("tiny.en");
     for n in 1..=4 {
         let (d, w, share) = if n == 1 {
-            let (d, share) = first_default.clone().unwrap_or_default();
+            let (d, share) = first_default.clone();
             (d, f64::NAN, share)
         } else {
             let runs = stream(&wav, &tiny, n, DEFAULT);

@@ -87,3 +87,52 @@ pub fn wav_reader(data: &[u8]) {
         assert!(spec.sample_rate > 0);
     }
 }
+
+/// Arbitrary bytes as an SDP offer: never a panic; what parses gives a
+/// usable stream, and our answer to it parses back to the same codec.
+pub fn sdp_offer(data: &[u8]) {
+    use relaygate::sip::sdp::{LocalAudio, parse_remote};
+    if let Ok(remote) = parse_remote(data) {
+        assert!(remote.rtp.port() > 0);
+        let answer = LocalAudio::answering(&remote, "127.0.0.1:20000".parse().expect("addr"), 1);
+        let back = parse_remote(answer.to_sdp().as_bytes()).expect("our answer parses");
+        assert_eq!(back.codec, remote.codec);
+    }
+}
+
+/// Arbitrary bytes as RTP: never a panic; a parsed payload lies inside
+/// the datagram.
+pub fn rtp_packet(data: &[u8]) {
+    if let Ok(p) = relaygate::media::rtp::parse(data) {
+        assert!(p.payload.len() + 12 <= data.len());
+    }
+}
+
+/// Arbitrary packets through the playout buffer: byte 0 picks the
+/// delay, then 7-byte records (ssrc byte, timestamp, length byte, value).
+/// Never a panic, one frame per pop, and nothing held beyond its limit.
+pub fn playout(data: &[u8]) {
+    use relaygate::media::frame::FRAME;
+    use relaygate::media::playout::{PlayoutBuffer, PlayoutConfig};
+    let Some((&delay, rest)) = data.split_first() else {
+        return;
+    };
+    let config = PlayoutConfig {
+        delay_frames: usize::from(delay % 8),
+        ..PlayoutConfig::default()
+    };
+    let mut buf = PlayoutBuffer::new(config);
+    for r in rest.chunks_exact(7) {
+        let ts = u32::from_le_bytes([r[1], r[2], r[3], r[4]]);
+        let len = usize::from(r[5]) * 2;
+        buf.push(u32::from(r[0] % 3), ts, &vec![i16::from(r[6]); len]);
+        let frame = buf.pop();
+        assert_eq!(frame.len(), FRAME);
+        // Ahead of the play point at most the limit, and before anything
+        // plays the start may move back by as much once per waiting frame.
+        let limit = (config.max_ahead_frames + 1) * FRAME;
+        assert!(buf.held() <= (config.delay_frames + 2) * limit + len);
+    }
+    let s = buf.stats();
+    assert!(s.placed + s.duplicates + s.late <= rest.len() as u64 / 7);
+}

@@ -23,14 +23,23 @@
 //!   trait, voice profiles (`voices/*.toml`), the neural voice installer.
 //!   The one module with `unsafe` code, confined to its libespeak-ng FFI.
 //!
-//! I/O lives only at the edges: [`legs`] (serial port, agent audio files),
-//! [`call_runner`] (the clock, worker threads and the tokio loop that
-//! joins a call together), and the command-line interface in `main.rs`
-//! and `cli.rs`. `docs/architecture.md` draws how a call flows.
+//! - [`config`]: `relaygate serve`'s configuration, checked with file,
+//!   line and key in every error.
+//! - [`media`]: frames, RTP packets, the playout buffer, RFC 4733 events
+//!   (sans-IO), and the media ports (RTP socket, WAV files).
+//! - [`sip`]: SDP offer and answer (sans-IO) and the SIP stack edge.
+//!
+//! I/O lives only at the edges: [`legs`] (serial port, audio TTY, the
+//! agent's voice over a port), [`media`]'s ports, [`sip::stack`],
+//! [`engines`] (the shared whisper weights and speech worker),
+//! [`call_runner`] (the clock and the tokio loop that joins a call
+//! together), [`gateway`] (`relaygate serve`), [`softphone`] (software
+//! phones for trying it), and the command-line interface in `main.rs`
+//! and `cli/`. `docs/architecture.md` draws how a call flows.
 //!
 //! ```text
-//!   TTY --serial--> legs::serial -> relay::Call -> tts -> legs::file_agent (agent hears)
-//!   agent voice -> stt::streaming -> relay::Call -> legs::serial --> TTY
+//!   caller (RTP tones) -> legs::audio_tty -> relay::Call -> speech worker -> legs::agent_voice (RTP)
+//!   agent voice (RTP) -> stt::streaming -> relay::Call -> legs::audio_tty -> caller
 //! ```
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
@@ -38,10 +47,16 @@
 pub mod audio;
 mod cache_root;
 pub mod call_runner;
+pub mod config;
 pub mod device;
+pub mod engines;
+pub mod gateway;
 pub mod legs;
+pub mod media;
 pub mod modem;
 pub mod relay;
+pub mod sip;
+pub mod softphone;
 pub mod stt;
 pub mod text;
 mod toml_profile;

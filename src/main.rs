@@ -2,6 +2,7 @@
 //! this file only maps the outcome to an exit status.
 
 mod cli;
+mod progress;
 
 use std::process::ExitCode;
 

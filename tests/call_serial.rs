@@ -165,6 +165,18 @@ fn a_tty_on_a_serial_port_talks_with_a_voice_agent() {
         n("speech_gap_ms") <= 200.0,
         "the agent heard gaps: {summary}"
     );
+    // The speech path's own delay (phrases heard with nothing else
+    // playing; the goodbye at least is one): about 0.1 s on the 2-core
+    // test machine. The bound only catches speech that waits for what it
+    // should not (a whisper decode, the whole phrase); speed figures are
+    // benches/call_latency.sh's.
+    let idle = |k: &str| {
+        summary["phrase_to_speech_idle_ms"][k]
+            .as_f64()
+            .unwrap_or_else(|| panic!("phrase_to_speech_idle_ms.{k} in {summary}"))
+    };
+    assert!(idle("count") >= 1.0, "{summary}");
+    assert!(idle("max") <= 1500.0, "slow speech path: {summary}");
     assert!(n("serial_reconnects") >= 1.0, "replug not seen: {summary}");
     assert!(
         n("backlog_notices") >= 1.0 && n("max_backlog_seconds") > 8.0,

@@ -14,6 +14,8 @@ mod bodies;
 
 use bodies::{demodulator as demodulator_body, rate, wav_reader as wav_reader_body};
 
+const OFFER: &str = "v=0\r\no=- 1 1 IN IP4 10.0.0.5\r\ns=-\r\nc=IN IP4 10.0.0.5\r\nt=0 0\r\nm=audio 4000 RTP/AVP 8 0 101\r\na=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n";
+
 /// A fuzz input holding real TTY tones at the rate the header picks, so
 /// the frame search, validation and tracking run, not just the carrier
 /// gate that random bytes mostly stop at.
@@ -105,5 +107,30 @@ proptest! {
     #[test]
     fn wav_reader_survives_random_chunks(data in riff_soup()) {
         wav_reader_body(&data);
+    }
+
+    #[test]
+    fn sdp_offers_survive_damage(
+        edits in vec((any::<prop::sample::Index>(), any::<u8>()), 0..16),
+        cut in any::<prop::sample::Index>(),
+    ) {
+        let mut data = OFFER.as_bytes().to_vec();
+        for (at, byte) in edits {
+            let at = at.index(data.len());
+            data[at] = byte;
+        }
+        data.truncate(cut.index(data.len() + 1));
+        bodies::sdp_offer(&data);
+    }
+
+    #[test]
+    fn sdp_and_rtp_survive_random_bytes(data in vec(any::<u8>(), 0..600)) {
+        bodies::sdp_offer(&data);
+        bodies::rtp_packet(&data);
+    }
+
+    #[test]
+    fn playout_survives_random_packets(data in vec(any::<u8>(), 0..4000)) {
+        bodies::playout(&data);
     }
 }

@@ -279,6 +279,44 @@ fn typed_text_survives_a_dropped_agent_leg() {
 }
 
 #[test]
+fn phrases_spoken_after_the_agents_media_died_go_to_the_next_agent() {
+    let mut w = World::new(RelayConfig::default());
+    w.join();
+    w.run(Duration::from_secs(15));
+    w.type_text("I ORDERED A BLUE CASE. ");
+    w.run(Duration::from_secs(3));
+    // The agent's media stops here, unnoticed: the next phrase plays
+    // into a dead line, and the loss is counted a few seconds later.
+    let died = w.now;
+    w.run(Duration::from_secs(1));
+    w.type_text("IT CAME IN RED GA ");
+    w.run(Duration::from_secs(4));
+    let spoken_before = w.call.stats().chars_spoken;
+    w.agent_present = false;
+    w.playing = None;
+    w.queue.clear();
+    w.call.handle_agent_lost(died, w.now);
+    w.drain();
+    assert!(w.call.unspoken_chars() > 0, "the unheard phrase waits");
+    assert!(w.call.stats().chars_spoken < spoken_before);
+    let heard_before = w.heard.len();
+    w.join();
+    w.run(Duration::from_secs(30));
+    let after = &w.heard[heard_before..];
+    assert!(after[0].contains("relay call"), "greeted first: {after:?}");
+    assert!(
+        after.iter().any(|h| h.contains("came in red")),
+        "the phrase the dead line swallowed is spoken again: {after:?}"
+    );
+    assert!(
+        !after.iter().any(|h| h.contains("blue case")),
+        "what the agent heard before its media died is not repeated: {after:?}"
+    );
+    assert_eq!(w.call.unspoken_chars(), 0);
+    assert_eq!(w.call.stats().chars_spoken, w.call.stats().chars_typed);
+}
+
+#[test]
 fn nothing_of_the_conversation_is_in_the_statistics() {
     let mut w = World::new(RelayConfig::default());
     w.join();
@@ -295,4 +333,40 @@ fn nothing_of_the_conversation_is_in_the_statistics() {
             .iter()
             .any(|e| e.text.contains("PINEAPPLE"))
     );
+}
+
+/// GA hands the TTY user the turn, so it must come after the agent's
+/// last words. Live captions commit a sentence's last words a second or
+/// two after they were said; a GA sent 1.5 s after the agent fell quiet,
+/// before those words, would cut the agent off mid-sentence on paper.
+#[test]
+fn ga_waits_for_the_captions_of_the_agents_last_words() {
+    let mut w = World::new(RelayConfig::default());
+    w.join();
+    w.run(Duration::from_secs(15));
+    let before = w.printed.len();
+    w.call.handle_agent_voice(true, w.now);
+    w.call.handle_captions_pending(true, w.now);
+    w.run(Duration::from_secs(2));
+    w.call.handle_agent_speech("YOUR REFUND", w.now);
+    w.call.handle_agent_voice(false, w.now);
+    w.drain();
+    // The words after "refund" are still being decoded, long past the
+    // agent's turn silence and after the TTY has printed what it had.
+    w.run(Duration::from_secs(4));
+    assert!(
+        !w.printed[before..].contains("GA"),
+        "GA before the captions were in: {:?}",
+        &w.printed[before..]
+    );
+    w.call.handle_agent_speech("IS ON ITS WAY.", w.now);
+    w.call.handle_captions_pending(false, w.now);
+    w.drain();
+    w.run(Duration::from_secs(8));
+    let tail = w.printed[before..].trim_end().to_string();
+    assert!(
+        tail.ends_with("IS ON ITS WAY. GA"),
+        "GA after the last words: {tail:?}"
+    );
+    assert_eq!(w.count(|e| *e == CallEvent::AgentTurn), 1);
 }

@@ -11,13 +11,14 @@ use std::fs;
 use std::path::Path;
 
 use common::cli::sox;
-use common::stt::{JFK_TEXT, jfk_wav, model, run_relaygate, telephone, temp_dir, wer};
+use common::stt::{
+    Commit, JFK_TEXT, jfk_wav, model, run_relaygate, stream_on_virtual_clock, telephone, temp_dir,
+    wer,
+};
 use relaygate::audio::wav;
 use relaygate::stt::Segment;
 use relaygate::stt::decoder_thread::{DecoderThread, Hypothesis};
-use relaygate::stt::streaming::{
-    DecodeJob, MAX_AUDIO_CTX, StreamConfig, StreamingTranscriber, audio_ctx_for,
-};
+use relaygate::stt::streaming::{DecodeJob, MAX_AUDIO_CTX, StreamConfig, audio_ctx_for};
 use relaygate::stt::thread_choice::ThreadSetting;
 use relaygate::stt::whisper::{Request, WhisperEngine, WhisperOptions};
 use relaygate::stt::{SpeechToText, join_text, resample};
@@ -53,53 +54,15 @@ fn offline(engine: &mut WhisperEngine, rate: u32, samples: &[i16]) -> String {
     join_text(&engine.transcribe(&audio).expect("transcribe"))
 }
 
-/// One commit as the caller sees it.
-#[derive(Debug, Clone)]
-struct Commit {
-    text: String,
-    audio_end: f64,
-    emitted: f64,
-}
-
-/// Plays `samples` through the streaming transcriber in 20 ms frames,
-/// running each decode as soon as it is asked for, with `now` the audio
-/// time. `decode` stands in for the engine.
+/// Plays `samples` through the streaming transcriber on the virtual
+/// clock, each decode answered at once (see [`stream_on_virtual_clock`]).
 fn stream_virtual(
     rate: u32,
     samples: &[i16],
-    mut decode: impl FnMut(&DecodeJob) -> Vec<Segment>,
+    decode: impl FnMut(&DecodeJob) -> Vec<Segment>,
     jobs: &mut Vec<DecodeJob>,
 ) -> Vec<Commit> {
-    let mut st = StreamingTranscriber::new(StreamConfig {
-        input_rate: rate,
-        ..StreamConfig::default()
-    })
-    .expect("a transcriber");
-    let mut commits = Vec::new();
-    let mut run = |st: &mut StreamingTranscriber, jobs: &mut Vec<DecodeJob>| {
-        while let Some(job) = st.poll_job() {
-            // One job at a time: no second job while this one runs.
-            assert_eq!(st.poll_job(), None, "a second job while one is in flight");
-            let words = decode(&job);
-            let now = st.audio_seconds();
-            for c in st.handle_hypothesis(job.id, &words, now) {
-                commits.push(Commit {
-                    text: c.text,
-                    audio_end: c.audio_end,
-                    emitted: c.committed_at,
-                });
-            }
-            jobs.push(job);
-        }
-    };
-    for frame in samples.chunks((rate / 50) as usize) {
-        st.push_frame(frame).expect("push");
-        run(&mut st, jobs);
-    }
-    st.finish().expect("finish");
-    run(&mut st, jobs);
-    assert!(st.is_idle());
-    commits
+    stream_on_virtual_clock(rate, samples, decode, |_| 0.0, jobs)
 }
 
 fn joined(commits: &[Commit]) -> String {
@@ -267,6 +230,7 @@ fn job_for(id: u64, audio: &[f32], seconds: f64) -> DecodeJob {
         audio: audio[..n].to_vec(),
         audio_ctx: audio_ctx_for(seconds, 128),
         start: 0.0,
+        gap: None,
         is_final: false,
     }
 }
@@ -372,6 +336,90 @@ fn speech_a_flush_skipped_is_decoded_again_not_lost() {
         .expect("words");
     let expected: Vec<String> = (first..=last).map(|k| format!("w{k}")).collect();
     assert_eq!(joined(&commits), expected.join(" "));
+    assert_only_adds(&commits, samples.len() as f64 / f64::from(rate));
+}
+
+/// The stand-in engine's words for a job whose audio may leave out part
+/// of a pause: `w{k}` for every half second `k / 2` of stream time the
+/// job's audio holds, timed in the job's audio.
+fn half_second_words_across_gaps(job: &DecodeJob) -> Vec<Segment> {
+    let seconds = job.audio.len() as f64 / 16000.0;
+    let (at, left_out) = job.gap.unwrap_or((seconds, 0.0));
+    let to_stream = |t: f64| job.start + t + if t >= at { left_out } else { 0.0 };
+    let from = (job.start * 2.0).floor() as u32 + 1;
+    let last = (to_stream(seconds) * 2.0 + 1e-6).floor() as u32;
+    (from..=last)
+        .filter_map(|k| {
+            let stream_t = f64::from(k) * 0.5;
+            // In the job's audio: before the gap, or after it.
+            let t = if stream_t - job.start <= at {
+                stream_t - job.start
+            } else if stream_t - job.start - left_out >= at {
+                stream_t - job.start - left_out
+            } else {
+                return None;
+            };
+            Some(Segment {
+                text: format!(" w{k}"),
+                start: 0.0,
+                end: t,
+            })
+        })
+        .collect()
+}
+
+/// A new window after a long pause starts with committed speech as
+/// context, but holds only a short stretch of the pause: the stream
+/// time of every word is mapped back across the part left out, and
+/// every word is committed once, in order, none skipped, with
+/// `audio_end` where it was said.
+#[test]
+fn a_window_after_a_long_pause_leaves_out_most_of_it_and_loses_no_word() {
+    let (rate, once) = read_pcm(&telephone(&jfk_wav(), "stream-gap"));
+    let mut samples = once.clone();
+    samples.extend(std::iter::repeat_n(0i16, rate as usize * 3));
+    samples.extend_from_slice(&once);
+    let mut jobs = Vec::new();
+    let commits = stream_virtual(rate, &samples, half_second_words_across_gaps, &mut jobs);
+    let gapped: Vec<&DecodeJob> = jobs.iter().filter(|j| j.gap.is_some()).collect();
+    assert!(!gapped.is_empty(), "no window left out part of the pause");
+    for job in &gapped {
+        let (at, left_out) = job.gap.expect("a gap");
+        assert!(
+            left_out > 1.5,
+            "only {left_out:.2} s of a 3 s pause left out"
+        );
+        assert!(
+            at > 0.5,
+            "the window has no context before the gap: {at:.2} s"
+        );
+    }
+    // Every half second a job's audio held, once each, in order.
+    let mut expected: Vec<u32> = jobs
+        .iter()
+        .flat_map(|j| {
+            half_second_words_across_gaps(j)
+                .into_iter()
+                .filter_map(|s| s.text.trim()[1..].parse::<u32>().ok())
+        })
+        .collect();
+    expected.sort_unstable();
+    expected.dedup();
+    let expected: Vec<String> = expected.iter().map(|k| format!("w{k}")).collect();
+    assert_eq!(joined(&commits), expected.join(" "));
+    for c in &commits {
+        let last: f64 = c
+            .text
+            .split_whitespace()
+            .last()
+            .and_then(|w| w[1..].parse::<f64>().ok())
+            .expect("a word")
+            * 0.5;
+        assert!(
+            (c.audio_end - last).abs() < 0.02,
+            "{c:?} ends at {last} in the stream"
+        );
+    }
     assert_only_adds(&commits, samples.len() as f64 / f64::from(rate));
 }
 

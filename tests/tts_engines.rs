@@ -165,16 +165,46 @@ fn clauses_arrive_one_by_one_with_pauses_between() {
 
 #[test]
 fn a_longer_phrase_pause_lengthens_only_the_pauses() {
+    // Each clause's speech, and the digital silence after it, measured
+    // apart: espeak-ng's own timing of a clause moves by a few per cent
+    // when other syntheses run between ours (as other calls' do), the
+    // pauses relaygate adds do not.
+    fn clauses(e: &mut EspeakEngine, p: &VoiceProfile) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        e.synthesize_clauses(PHRASE, p, 8000, &mut |c| {
+            let silence = c.iter().rev().take_while(|&&s| s == 0).count();
+            out.push((c.len() - silence, silence));
+        })
+        .unwrap();
+        out
+    }
     let mut e = espeak();
     let mut p = voice("standard");
     p.engine = EngineKind::Espeak;
-    let _warm_up = e.synthesize(PHRASE, &p, 8000).unwrap();
-    let a = e.synthesize(PHRASE, &p, 8000).unwrap().len() as f64;
+    let a = clauses(&mut e, &p);
     p.phrase_pause_ms += 400;
-    let b = e.synthesize(PHRASE, &p, 8000).unwrap().len() as f64;
-    // One cut after a sentence (full pause), two after commas (half).
-    let added = (b - a) / 8000.0;
-    assert!((0.75..=0.85).contains(&added), "added {added:.3} s");
+    let b = clauses(&mut e, &p);
+    assert_eq!(a.len(), b.len());
+    // One cut after a sentence (the full 400 ms more), two after commas
+    // (half of it each), nothing after the last clause. espeak-ng ends a
+    // clause with some silence of its own, which moves by up to 50 ms
+    // between syntheses; a pause left out or doubled is 200 ms off.
+    let added: Vec<f64> = a
+        .iter()
+        .zip(&b)
+        .map(|(a, b)| (b.1 as f64 - a.1 as f64) / 8.0)
+        .collect();
+    let expected = [200.0, 400.0, 200.0, 0.0];
+    for (got, want) in added.iter().zip(expected) {
+        assert!((got - want).abs() <= 60.0, "pauses added {added:?} ms");
+    }
+    let speech = |c: &[(usize, usize)]| c.iter().map(|x| x.0).sum::<usize>() as f64;
+    assert!(
+        (speech(&b) / speech(&a) - 1.0).abs() < 0.05,
+        "speech {} -> {} samples",
+        speech(&a),
+        speech(&b)
+    );
 }
 
 #[test]

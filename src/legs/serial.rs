@@ -24,6 +24,9 @@ use tokio::sync::{mpsc, watch};
 use tokio_serial::{DataBits, SerialPort, SerialPortBuilderExt, SerialStream, StopBits};
 use tracing::{info, warn};
 
+use tracing::Instrument;
+
+use super::customer::{CustomerEvent, CustomerLeg};
 use super::serial_codec::SerialCodec;
 use crate::device::{DeviceProfile, Line};
 
@@ -191,4 +194,62 @@ async fn write(
     let (bytes, _) = codec.encode(text);
     port.write_all(&bytes).await?;
     port.flush().await
+}
+/// The serial leg as the call loop's [`CustomerLeg`]: the task above,
+/// and the channels to it.
+#[derive(Debug)]
+pub struct SerialCustomer {
+    to_tty: mpsc::UnboundedSender<String>,
+    events: mpsc::UnboundedReceiver<SerialEvent>,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<String>,
+}
+
+impl SerialCustomer {
+    /// Starts the leg's task on `path` with `profile`'s settings.
+    pub fn start(path: PathBuf, profile: DeviceProfile) -> SerialCustomer {
+        let (to_tty, tty_rx) = mpsc::unbounded_channel();
+        let (ev_tx, events) = mpsc::unbounded_channel();
+        let (stop, stop_rx) = watch::channel(false);
+        let task = tokio::spawn(
+            run(path, profile, tty_rx, ev_tx, stop_rx)
+                .instrument(tracing::info_span!("leg", leg = "tty")),
+        );
+        SerialCustomer {
+            to_tty,
+            events,
+            stop,
+            task,
+        }
+    }
+}
+
+impl CustomerLeg for SerialCustomer {
+    fn tick(&mut self, _events: &mut Vec<CustomerEvent>) {}
+
+    async fn next_event(&mut self) -> Option<CustomerEvent> {
+        let ev = self.events.recv().await?;
+        Some(match ev {
+            SerialEvent::Connected { .. } => CustomerEvent::Connected,
+            SerialEvent::Text(t) => CustomerEvent::Text(t),
+            SerialEvent::Garbage(n) => CustomerEvent::Garbage(n),
+            SerialEvent::Disconnected => CustomerEvent::Disconnected,
+        })
+    }
+
+    fn send_text(&mut self, text: &str) {
+        let _ = self.to_tty.send(text.to_owned());
+    }
+
+    fn is_sending(&self) -> bool {
+        // The relay core paces the text; what the task holds it prints
+        // on stop.
+        false
+    }
+
+    async fn finish(self) -> String {
+        let _ = self.stop.send(true);
+        drop(self.to_tty);
+        self.task.await.unwrap_or_default()
+    }
 }

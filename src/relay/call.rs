@@ -110,6 +110,11 @@ struct Pending {
     typed_chars: usize,
     /// When the phrase closed.
     closed_at: Duration,
+    /// When the agent leg finished playing it.
+    finished_at: Option<Duration>,
+    /// Played once already, to an agent whose media had died: its delays
+    /// were counted the first time.
+    replayed: bool,
     started: bool,
     /// Nothing else was queued or playing when the phrase closed.
     idle_at_close: bool,
@@ -124,6 +129,9 @@ pub struct Call {
     speech: VecDeque<Pending>,
     /// Handed to the agent leg, not yet finished.
     in_flight: Vec<Pending>,
+    /// Typed phrases played in the last [`RelayConfig::replay_window`],
+    /// oldest first.
+    played: VecDeque<Pending>,
     agent_present: bool,
     tty: TtyQueue,
     /// Agent commits waiting for their first character to print:
@@ -132,6 +140,9 @@ pub struct Call {
     printed: usize,
     agent_speaking: bool,
     agent_quiet_since: Option<Duration>,
+    /// Speech the agent has said is still being captioned: its words are
+    /// not all committed yet.
+    captions_pending: bool,
     /// The agent has spoken since the TTY last got GA.
     agent_turn_open: bool,
     last_notice: Option<Duration>,
@@ -152,11 +163,13 @@ impl Call {
             config,
             speech: VecDeque::new(),
             in_flight: Vec::new(),
+            played: VecDeque::new(),
             agent_present: false,
             awaiting_print: VecDeque::new(),
             printed: 0,
             agent_speaking: false,
             agent_quiet_since: None,
+            captions_pending: false,
             agent_turn_open: false,
             last_notice: None,
             next_id: 0,
@@ -184,11 +197,38 @@ impl Call {
     /// The agent leg went away. What it had not finished playing goes back
     /// to the front of the queue, in order, for the next agent.
     pub fn handle_agent_left(&mut self, now: Duration) {
+        let unfinished: Vec<Pending> = self.in_flight.drain(..).collect();
+        self.requeue(unfinished, now);
+    }
+
+    /// The agent leg's media stopped at call time `since` and it was
+    /// counted as gone at `now`: a phrase that finished playing after
+    /// `since` was cut off or never heard, so it goes back to the front
+    /// of the queue with what was still playing, in order, for the next
+    /// agent.
+    pub fn handle_agent_lost(&mut self, since: Duration, now: Duration) {
+        let cut = self
+            .played
+            .iter()
+            .position(|p| p.finished_at.is_some_and(|t| t >= since))
+            .unwrap_or(self.played.len());
+        let mut unheard: Vec<Pending> = self.played.drain(cut..).collect();
+        for p in &mut unheard {
+            self.stats.chars_spoken -= p.typed_chars;
+            p.replayed = true;
+        }
+        unheard.append(&mut self.in_flight);
+        self.requeue(unheard, now);
+    }
+
+    /// Puts `unheard` (oldest first) back at the front of the queue for
+    /// the next agent; greetings are given afresh instead.
+    fn requeue(&mut self, unheard: Vec<Pending>, now: Duration) {
         self.agent_present = false;
         self.agent_speaking = false;
-        for mut p in self.in_flight.drain(..).rev() {
+        for mut p in unheard.into_iter().rev() {
             p.started = false;
-            // A greeting is given afresh to the next agent.
+            p.finished_at = None;
             if p.typed_chars > 0 || p.utterance.text != self.config.agent_greeting {
                 self.speech.push_front(p);
             }
@@ -208,6 +248,16 @@ impl Call {
             .filter(|c| !c.is_whitespace() && !c.is_control())
             .count();
         self.phraser.push_text(text, now);
+        self.pump(now);
+    }
+
+    /// A notice of relaygate's own for the TTY (no agent could be
+    /// reached, the agent hung up), queued after what is waiting.
+    pub fn handle_notice(&mut self, text: &str, now: Duration) {
+        if self.tty.last().is_some_and(|c| !c.is_whitespace()) {
+            self.tty.push_str(" ");
+        }
+        self.tty.push_str(text);
         self.pump(now);
     }
 
@@ -251,10 +301,22 @@ impl Call {
         self.pump(now);
     }
 
+    /// Whether speech the agent has said still waits for its captions
+    /// (the transcriber has words it has not committed, or a decode out).
+    /// GA waits for them: a GA printed before the agent's last words
+    /// would hand the TTY user the turn mid-sentence.
+    pub fn handle_captions_pending(&mut self, pending: bool, now: Duration) {
+        if pending == self.captions_pending {
+            return;
+        }
+        self.captions_pending = pending;
+        self.pump(now);
+    }
+
     /// The agent leg started playing utterance `id`.
     pub fn handle_speech_started(&mut self, id: u64, now: Duration) {
         if let Some(p) = self.in_flight.iter_mut().find(|p| p.utterance.id == id) {
-            if !p.started && p.typed_chars > 0 {
+            if !p.started && p.typed_chars > 0 && !p.replayed {
                 let delay = now.saturating_sub(p.closed_at);
                 self.stats.phrase_to_speech.push(delay);
                 if p.idle_at_close {
@@ -268,8 +330,20 @@ impl Call {
     /// The agent leg finished playing utterance `id`.
     pub fn handle_speech_finished(&mut self, id: u64, now: Duration) {
         if let Some(i) = self.in_flight.iter().position(|p| p.utterance.id == id) {
-            let p = self.in_flight.remove(i);
+            let mut p = self.in_flight.remove(i);
             self.stats.chars_spoken += p.typed_chars;
+            p.finished_at = Some(now);
+            if p.typed_chars > 0 {
+                self.played.push_back(p);
+            }
+        }
+        let window = self.config.replay_window;
+        while self
+            .played
+            .front()
+            .is_some_and(|p| p.finished_at.is_none_or(|t| t + window < now))
+        {
+            self.played.pop_front();
         }
         self.pump(now);
     }
@@ -335,6 +409,11 @@ impl Call {
         self.tty.len()
     }
 
+    /// How long the TTY needs to print what waits for it.
+    pub fn tty_backlog_time(&self) -> Duration {
+        Duration::try_from_secs_f64(self.tty.seconds()).unwrap_or_default()
+    }
+
     /// The call's transcript, kept for the life of the call only.
     pub fn transcript(&self) -> &[TranscriptEntry] {
         &self.transcript
@@ -354,6 +433,8 @@ impl Call {
             },
             typed_chars,
             closed_at: now,
+            finished_at: None,
+            replayed: false,
             started: false,
             idle_at_close: self.speech.is_empty() && self.in_flight.is_empty(),
         }
@@ -416,13 +497,18 @@ impl Call {
         }
     }
 
-    /// The agent has stopped speaking for a while and the TTY has printed
-    /// everything: the TTY user's turn.
+    /// The agent has stopped speaking for a while, its captions are all
+    /// in, and the TTY has printed everything: the TTY user's turn.
     fn agent_turn(&mut self, now: Duration) {
         let quiet = self
             .agent_quiet_since
             .is_some_and(|t| now >= t + self.config.agent_turn_silence);
-        if self.agent_turn_open && quiet && !self.agent_speaking && self.tty.is_empty() {
+        if self.agent_turn_open
+            && quiet
+            && !self.agent_speaking
+            && !self.captions_pending
+            && self.tty.is_empty()
+        {
             self.agent_turn_open = false;
             self.tty.push_str(" GA\n");
             self.event(CallEvent::AgentTurn);

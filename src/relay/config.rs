@@ -29,6 +29,11 @@ pub struct RelayConfig {
     pub notice_interval: Duration,
     /// Agent silence after which, with the queue drained, the TTY gets GA.
     pub agent_turn_silence: Duration,
+    /// How long typed phrases are kept after they were played, so that
+    /// an agent leg whose media turns out to have died meanwhile can be
+    /// given them again ([`super::Call::handle_agent_lost`]). At least
+    /// the time the media needs to be counted as gone.
+    pub replay_window: Duration,
 }
 
 impl Default for RelayConfig {
@@ -54,6 +59,7 @@ impl RelayConfig {
             backlog_threshold: Duration::from_secs(8),
             notice_interval: Duration::from_secs(20),
             agent_turn_silence: Duration::from_millis(1500),
+            replay_window: Duration::from_secs(60),
         }
     }
 }

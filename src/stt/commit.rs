@@ -62,12 +62,81 @@ pub fn normalise(word: &str) -> String {
 }
 
 /// Whether two normalised words can be the same spoken word spelled
-/// twice: equal, or one a prefix of the other at least 3 letters long
-/// ("america" and "american", "ask" and "asked"). Used only to find the
-/// committed words in a hypothesis; agreement still needs equal words.
+/// twice: equal; one the other with an ending ("ask" and "asked", "card"
+/// and "cards"); one a prefix of the other at least 4 letters long
+/// ("america" and "american"); or words of 4 letters or more one letter
+/// apart ("cart" and "card"). Used only to find the committed words in a
+/// hypothesis; agreement still needs equal words. Short words that merely
+/// begin alike ("you" and "your", "the" and "then") are different words.
 fn respelled(a: &str, b: &str) -> bool {
     let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
-    short == long || (short.chars().count() >= 3 && long.starts_with(short))
+    let ending = |rest: &str| ["s", "es", "ed", "d", "ing", "'s", "s'"].contains(&rest);
+    short == long
+        || (long.starts_with(short) && (short.chars().count() >= 4 || ending(&long[short.len()..])))
+        || (short.chars().count() >= 4 && one_letter_apart(short, long))
+}
+
+/// An alignment's cost: fewer edits first, then more words spelled the
+/// same, so a hypothesis word that equals a committed one is taken for
+/// it before one that only looks like it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Cost {
+    edits: usize,
+    same: usize,
+}
+
+impl Cost {
+    fn plus(self, edits: usize, same: usize) -> Cost {
+        Cost {
+            edits: self.edits + edits,
+            same: self.same + same,
+        }
+    }
+}
+
+impl Ord for Cost {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.edits
+            .cmp(&other.edits)
+            .then(other.same.cmp(&self.same))
+    }
+}
+
+impl PartialOrd for Cost {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// How far (seconds) a hypothesis word that ends a sentence may end from
+/// where the committed words end a sentence and still be taken for that
+/// sentence end heard again. New speech after a committed sentence comes
+/// after a pause, or at least a word later.
+const SENTENCE_END_SLACK: f64 = 0.5;
+
+/// Whether a word as the recogniser spelled it closes a sentence.
+fn ends_sentence(text: &str) -> bool {
+    text.trim_end().ends_with(['.', '?', '!'])
+}
+
+/// Whether `a` becomes `b` by changing, adding or removing one letter.
+fn one_letter_apart(a: &str, b: &str) -> bool {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let (short, long) = if a.len() <= b.len() {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
+    if long.len() - short.len() > 1 {
+        return false;
+    }
+    let head = short.iter().zip(long).take_while(|(x, y)| x == y).count();
+    if short.len() == long.len() {
+        short[head..].iter().skip(1).eq(long[head..].iter().skip(1))
+    } else {
+        short[head..].iter().eq(&long[head + 1..])
+    }
 }
 
 /// Local agreement over the hypotheses of one utterance.
@@ -77,6 +146,9 @@ pub struct LocalAgreement {
     committed: Vec<Word>,
     /// The previous hypothesis, whole.
     previous: Option<Vec<Word>>,
+    /// Where the hypotheses' audio starts, in seconds from the start of
+    /// the stream: the time of a hypothesis with no word covered.
+    start: f64,
 }
 
 impl LocalAgreement {
@@ -85,14 +157,15 @@ impl LocalAgreement {
         LocalAgreement::default()
     }
 
-    /// A policy that carries on after `committed`, words already sent
-    /// from audio the new hypotheses also cover (decoded again as
-    /// context). They are matched like the policy's own commits and never
-    /// sent again.
-    pub fn resume(committed: Vec<Word>) -> Self {
+    /// A policy for hypotheses of audio from `start` (seconds into the
+    /// stream) that carries on after `committed`, words already sent from
+    /// that audio (decoded again as context). They are matched like the
+    /// policy's own commits and never sent again.
+    pub fn resume(committed: Vec<Word>, start: f64) -> Self {
         LocalAgreement {
             committed,
             previous: None,
+            start,
         }
     }
 
@@ -154,33 +227,85 @@ impl LocalAgreement {
     /// How many leading words of `hyp` the committed words account for:
     /// the prefix length with the smallest word edit distance to the
     /// committed words; among equals, the one whose last word ends
-    /// closest to where the committed words end.
+    /// closest to where the committed words end (the empty prefix ends
+    /// where the audio starts).
+    ///
+    /// A prefix only counts as the committed words heard again if some
+    /// word of it matches one of them: when the best distance is no
+    /// better than dropping every committed word, the hypothesis did not
+    /// hear them at all (context audio whisper left out, or a committed
+    /// word with hardly any audio in the window), and none of its words
+    /// is taken for them. Taking its first words for respellings there
+    /// lost the first word of every new sentence after a long pause.
     fn covered(&self, hyp: &[Word]) -> usize {
         let c: Vec<String> = self.committed.iter().map(|w| normalise(&w.text)).collect();
         if c.is_empty() {
             return 0;
         }
         let h: Vec<String> = hyp.iter().map(|w| normalise(&w.text)).collect();
-        // Standard edit-distance table, one row per committed word; the
-        // last row gives the distance to every prefix of the hypothesis.
-        let mut row: Vec<usize> = (0..=h.len()).collect();
+        // Word edit distance, one row per committed word; the last row
+        // gives the cost of every prefix of the hypothesis. Besides the
+        // usual steps, two words spelled as one ("all right" and
+        // "alright", "Harbor Pay" and "HarborPay") match at no cost.
+        let joined = |a: &str, b: &str| format!("{a}{b}");
+        let edits = |n: usize| Cost { edits: n, same: 0 };
+        let mut rows: Vec<Vec<Cost>> = vec![(0..=h.len()).map(edits).collect()];
         for (i, cw) in c.iter().enumerate() {
-            let mut next = vec![i + 1; h.len() + 1];
+            let mut next = vec![edits(i + 1); h.len() + 1];
             for (j, hw) in h.iter().enumerate() {
-                next[j + 1] = (row[j] + usize::from(!respelled(cw, hw)))
-                    .min(row[j + 1] + 1)
-                    .min(next[j] + 1);
+                let step = if cw == hw {
+                    rows[i][j].plus(0, 1)
+                } else {
+                    rows[i][j].plus(usize::from(!respelled(cw, hw)), 0)
+                };
+                let mut d = step.min(rows[i][j + 1].plus(1, 0)).min(next[j].plus(1, 0));
+                if i > 0 && joined(&c[i - 1], cw) == *hw {
+                    d = d.min(rows[i - 1][j]);
+                }
+                if j > 0 && joined(&h[j - 1], hw) == *cw {
+                    d = d.min(rows[i][j - 1]);
+                }
+                next[j + 1] = d;
             }
-            row = next;
+            rows.push(next);
         }
-        let target = self.committed.last().map_or(0.0, |w| w.end);
+        let row = rows.pop().unwrap_or_default();
+        if row
+            .iter()
+            .map(|d| d.edits)
+            .min()
+            .is_none_or(|best| best >= c.len())
+        {
+            return 0;
+        }
+        let target = self.committed.last().map_or(self.start, |w| w.end);
         let gap = |k: usize| {
-            let end = if k == 0 { 0.0 } else { hyp[k - 1].end };
+            let end = if k == 0 { self.start } else { hyp[k - 1].end };
             (end - target).abs()
         };
-        (0..=h.len())
+        // Where the committed words end a sentence, a hypothesis word that
+        // ends one where they end (in time) is that sentence end heard
+        // again, however differently whisper worded the words before it
+        // ("cost." heard again as "clause.", "optimize now." as "off to
+        // my is now."): by spelling alone those words would be taken for
+        // new ones and printed twice.
+        // It only ever takes in more of the hypothesis than spelling does:
+        // an earlier sentence end near in time (whisper's times are
+        // rough) is not a reason to send committed words again.
+        let by_spelling = (0..=h.len())
             .min_by(|&a, &b| row[a].cmp(&row[b]).then(gap(a).total_cmp(&gap(b))))
-            .unwrap_or(0)
+            .unwrap_or(0);
+        if self
+            .committed
+            .last()
+            .is_some_and(|w| ends_sentence(&w.text))
+            && let Some(k) = (by_spelling.max(1)..=h.len())
+                .filter(|&k| ends_sentence(&hyp[k - 1].text) && gap(k) <= SENTENCE_END_SLACK)
+                .min_by(|&a, &b| row[a].cmp(&row[b]).then(gap(a).total_cmp(&gap(b))))
+        {
+            return k;
+        }
+        by_spelling
     }
 }
 
@@ -348,7 +473,7 @@ mod tests {
 
     #[test]
     fn a_resumed_policy_does_not_send_the_context_words_again() {
-        let mut p = LocalAgreement::resume(hyp("your@1.0 country.@1.5"));
+        let mut p = LocalAgreement::resume(hyp("your@1.0 country.@1.5"), 0.5);
         p.hypothesis(&hyp("your@1.0 country.@1.6 And@3.0 so@3.3"), 4.0);
         let c = p.hypothesis(&hyp("your@1.0 country.@1.5 And@3.0 so@3.3 my@3.6"), 5.0);
         assert_eq!(c.map(|c| c.text), Some("And so".to_string()));
@@ -362,6 +487,154 @@ mod tests {
             .hypothesis(&hyp("and@0.4 so@2.0 my@2.0"), 2.0)
             .expect("a commit");
         assert_eq!((c.text.as_str(), c.audio_end), ("and so", 1.0));
+    }
+
+    #[test]
+    fn respellings_are_told_from_other_words() {
+        for (a, b) in [
+            ("america", "american"),
+            ("cart", "card"),
+            ("card", "cards"),
+            ("color", "colour"),
+            ("you", "you"),
+        ] {
+            assert!(respelled(a, b) && respelled(b, a), "{a} / {b}");
+        }
+        for (a, b) in [("ask", "asked"), ("you", "you's"), ("car", "cars")] {
+            assert!(respelled(a, b) && respelled(b, a), "{a} / {b}");
+        }
+        // Short words that only begin alike, or are too easily one letter
+        // apart, are different words.
+        for (a, b) in [
+            ("you", "your"),
+            ("the", "then"),
+            ("to", "too"),
+            ("for", "form"),
+            ("hold", "hello"),
+            ("card", "cat"),
+        ] {
+            assert!(!respelled(a, b) && !respelled(b, a), "{a} / {b}");
+        }
+    }
+
+    #[test]
+    fn words_joined_or_split_in_a_later_hypothesis_are_not_sent_again() {
+        let mut p = LocalAgreement::resume(hyp("sound@9.0 all@9.3 right?@9.6"), 8.5);
+        p.hypothesis(&hyp("sound@9.0 alright?@9.6 Great.@11.0"), 12.0);
+        let c = p.hypothesis(&hyp("sound@9.0 alright?@9.6 Great.@11.0 I@11.6"), 13.0);
+        assert_eq!(c.map(|c| c.text), Some("Great.".to_string()));
+        let mut p = LocalAgreement::resume(hyp("at@3.0 HarborPay.@3.8"), 2.5);
+        p.hypothesis(&hyp("at@3.0 Harbor@3.4 Pay.@3.8 I@5.0 am@5.2"), 6.0);
+        let c = p.hypothesis(
+            &hyp("at@3.0 Harbor@3.4 Pay.@3.8 I@5.0 am@5.2 sorry@5.6"),
+            7.0,
+        );
+        assert_eq!(c.map(|c| c.text), Some("I am".to_string()));
+    }
+
+    #[test]
+    fn a_committed_word_heard_again_the_same_is_matched_before_a_look_alike() {
+        // The context "do for your country." is heard as "you are
+        // country", and whisper times "country" late, across the pause:
+        // by time alone "are" would end where the committed words end.
+        let mut p =
+            LocalAgreement::resume(hyp("do@22.32 for@22.32 your@23.05 country.@23.13"), 22.21);
+        p.hypothesis(
+            &hyp("you@22.66 are@23.12 country@25.32 and@25.77 so@26.0"),
+            26.0,
+        );
+        let c = p.hypothesis(
+            &hyp("you@22.66 are@23.12 country@25.32 and@26.21 so@26.56 my@26.8"),
+            27.0,
+        );
+        assert_eq!(c.map(|c| c.text), Some("and so".to_string()));
+    }
+
+    #[test]
+    fn a_respelled_context_word_is_not_sent_again() {
+        // The window's context ends in "cart?", which the new decode
+        // hears as "card?" before the new sentence.
+        let mut p = LocalAgreement::resume(hyp("the@9.0 cart?@9.5"), 8.5);
+        p.hypothesis(&hyp("the@9.0 card?@9.6 Thank@11.0 you.@11.3"), 12.0);
+        let c = p.hypothesis(
+            &hyp("the@9.0 card?@9.6 Thank@11.0 you.@11.3 That@11.6"),
+            13.0,
+        );
+        assert_eq!(c.map(|c| c.text), Some("Thank you.".to_string()));
+    }
+
+    #[test]
+    fn context_the_decode_did_not_hear_takes_no_new_word() {
+        // The context word has hardly any audio in the window; whisper
+        // writes only the new sentence, its first word timed close to
+        // where the context ends.
+        let mut p = LocalAgreement::resume(hyp("change.@30.34"), 30.33);
+        p.hypothesis(&hyp("Thanks@31.66 for@33.33 your@33.39 time.@33.81"), 34.0);
+        let c = p.hypothesis(
+            &hyp("Thanks@31.63 for@32.28 your@33.40 patience,@34.60"),
+            35.0,
+        );
+        assert_eq!(c.map(|c| c.text), Some("Thanks for your".to_string()));
+    }
+
+    #[test]
+    fn a_reworded_sentence_end_in_the_context_is_not_sent_again() {
+        // The window's context ends "find the cost."; the new decode hears
+        // the same sentence end as "clause." and times it late. By time
+        // alone "the" ends nearer, and "clause." would be sent as new.
+        let mut p = LocalAgreement::resume(hyp("find@20.1 the@20.3 cost.@20.6"), 19.5);
+        let h = "find@20.1 the@20.4 clause.@21.0 Have@23.9 you@24.1";
+        p.hypothesis(&hyp(h), 24.5);
+        let c = p.hypothesis(&hyp(&format!("{h} tried@24.4")), 25.0);
+        assert_eq!(c.map(|c| c.text), Some("Have you".to_string()));
+        // Without the sentence end, timing still decides: a committed word
+        // the decode dropped leaves the next word new.
+        let mut p = LocalAgreement::resume(hyp("find@20.1 the@20.3 cost@20.6"), 19.5);
+        let h = "find@20.1 the@20.4 clause@21.0 Have@23.9 you@24.1";
+        p.hypothesis(&hyp(h), 24.5);
+        let c = p.hypothesis(&hyp(&format!("{h} tried@24.4")), 25.0);
+        assert_eq!(c.map(|c| c.text), Some("clause Have you".to_string()));
+    }
+
+    #[test]
+    fn a_garbled_context_sentence_is_matched_by_where_it_ends() {
+        // "optimize now." heard again as "off to my is now.": four words
+        // for two, so spelling alone takes "my is now." for new words.
+        let mut p = LocalAgreement::resume(
+            hyp("the@21.0 bottom@21.3 that@21.5 says@21.8 optimize@22.3 now.@22.6"),
+            20.4,
+        );
+        let h = "The@21.0 bottom@21.3 that@21.5 says,@21.8 off@22.0 to@22.1 my@22.3 is@22.4 \
+                 now.@22.7 Press@24.5 it@24.7";
+        p.hypothesis(&hyp(h), 25.0);
+        let c = p.hypothesis(&hyp(&format!("{h} once@25.0")), 25.5);
+        assert_eq!(c.map(|c| c.text), Some("Press it".to_string()));
+        // A sentence that follows at once is new, not the context again.
+        let mut p = LocalAgreement::resume(hyp("I@5.0 see.@5.4"), 4.6);
+        p.hypothesis(&hyp("I@5.0 see.@5.4 Yes.@5.8 Go@6.3"), 6.5);
+        let c = p.hypothesis(&hyp("I@5.0 see.@5.4 Yes.@5.8 Go@6.3 on.@6.6"), 7.0);
+        assert_eq!(c.map(|c| c.text), Some("Yes. Go".to_string()));
+    }
+
+    #[test]
+    fn an_earlier_sentence_end_near_in_time_does_not_send_committed_words_again() {
+        // The flush hears the whole window again; "plug." ends close to
+        // where whisper timed the committed "gently.", but spelling says
+        // every committed word is there: nothing is new.
+        let mut p = LocalAgreement::resume(hyp("blocks@22.7 the@22.8 plug.@24.1"), 20.3);
+        p.hypothesis(&hyp("blocks@22.7 the@22.8 plug.@24.1 I@24.1"), 24.5);
+        p.hypothesis(
+            &hyp("blocks@22.7 the@22.8 plug.@24.9 I@24.9 would@25.0"),
+            25.0,
+        );
+        let h = "blocks@22.7 the@22.8 plug.@24.5 A@24.5 wooden@24.7 toothpick@25.1 \
+                 can@25.2 clear@25.6 it@25.6 out@25.6 gently.@25.6";
+        p.hypothesis(&hyp(h), 25.8);
+        let c = p.hypothesis(&hyp(h), 26.2).expect("the sentence");
+        assert_eq!(c.text, "A wooden toothpick can clear it out gently.");
+        let again = "blocks@22.7 the@22.8 plug.@25.3 A@25.3 wooden@25.7 toothpick@26.1 \
+                     can@26.2 clear@26.2 it@26.2 out@26.2 gently.@26.4";
+        assert_eq!(p.flush(&hyp(again), 27.0), None);
     }
 
     #[test]

@@ -152,6 +152,9 @@ pub struct DecodeJob {
     pub audio_ctx: u32,
     /// Where `audio` starts, in seconds into the stream.
     pub start: f64,
+    /// Part of a pause left out of `audio`: `(at, seconds)`, where the
+    /// stream goes on `seconds` later than `at` seconds into `audio`.
+    pub gap: Option<(f64, f64)>,
     /// An utterance has ended at the end of `audio`: everything in this
     /// hypothesis will be committed.
     pub is_final: bool,
@@ -192,7 +195,8 @@ pub fn speech_words(segments: &[Segment]) -> Vec<(String, f64)> {
 /// Cuts a decoder loop off a hypothesis: where a run of words repeats
 /// back to back (a phrase of 4 or more words twice, 2 or 3 words three
 /// times, one word five times), everything after its first copy goes.
-/// whisper falls into such loops when its encoder window is cut short;
+/// whisper falls into such loops when its encoder window is cut short
+/// or opens on a long silence, and a loop can be a whole sentence long;
 /// people do not speak that way.
 pub fn cut_repetition<T>(words: &mut Vec<T>, key: impl Fn(&T) -> String) {
     let keys: Vec<String> = words.iter().map(key).collect();
@@ -202,10 +206,10 @@ pub fn cut_repetition<T>(words: &mut Vec<T>, key: impl Fn(&T) -> String) {
         _ => 2,
     };
     for i in 0..keys.len() {
-        for n in 1..=8 {
+        for n in 1..=(keys.len() - i) / 2 {
             let copies = copies_needed(n);
             if i + n * copies > keys.len() {
-                break;
+                continue;
             }
             let phrase = &keys[i..i + n];
             let repeated = (1..copies).all(|c| &keys[i + c * n..i + (c + 1) * n] == phrase);
@@ -214,6 +218,48 @@ pub fn cut_repetition<T>(words: &mut Vec<T>, key: impl Fn(&T) -> String) {
                 return;
             }
         }
+    }
+}
+
+/// Seconds of the pause after a window's context speech that are kept
+/// before its new speech and its pre-roll; see
+/// [`StreamingTranscriber::open_window`].
+const CONTEXT_PAUSE: f64 = 0.3;
+
+/// Words ending this close together at the end of the audio are a pile.
+const PILE_SPAN: f64 = 0.1;
+/// A pile of this many words or more is text without audio behind it.
+const PILE_MIN: usize = 5;
+
+/// Cuts a loop whisper wrote past the end of the audio: when the last
+/// [`PILE_MIN`] words or more all end within [`PILE_SPAN`] of the end of
+/// the audio, and (nearly) all of them after the first are words the
+/// hypothesis already said before them, only the first is kept.
+///
+/// When whisper runs out of audio and starts the sentence again (often
+/// not at a word boundary, where [`cut_repetition`] would see it), the
+/// extra words all get the time of the end of the audio; a flush that
+/// committed them printed whole sentences twice. Real words pile up at
+/// the end too, when whisper cannot place them in a short clip, but
+/// they are words not yet said in it.
+pub fn cut_pile(words: &mut Vec<Word>, audio_end: f64) {
+    let piled = words
+        .iter()
+        .rev()
+        .take_while(|w| w.end >= audio_end - PILE_SPAN)
+        .count();
+    if piled < PILE_MIN {
+        return;
+    }
+    let first = words.len() - piled;
+    let said: std::collections::HashSet<String> =
+        words[..=first].iter().map(|w| normalise(&w.text)).collect();
+    let repeated = words[first + 1..]
+        .iter()
+        .filter(|w| said.contains(&normalise(&w.text)))
+        .count();
+    if repeated * 5 >= (piled - 1) * 4 {
+        words.truncate(first + 1);
     }
 }
 
@@ -268,6 +314,12 @@ struct Window {
     /// Stream position (16 kHz samples) of `audio[0]`.
     start: u64,
     audio: Vec<f32>,
+    /// Where the audio leaves out part of a pause: `(offset, samples)`,
+    /// the offset in `audio` where the stream goes on `samples` later.
+    /// A window's context (committed speech before a long pause) is
+    /// joined to the new speech across a short stretch of that pause
+    /// only; see [`StreamingTranscriber::open_window`].
+    gap: Option<(usize, u64)>,
     /// Takes no more audio (a long pause, the length limit, the end).
     closed: bool,
     /// An utterance is open in it.
@@ -297,6 +349,35 @@ struct Window {
 }
 
 impl Window {
+    /// Stream position of `offset` samples into the window's audio.
+    fn stream_pos(&self, offset: usize) -> u64 {
+        let skipped = match self.gap {
+            Some((at, samples)) if offset >= at => samples,
+            _ => 0,
+        };
+        self.start + offset as u64 + skipped
+    }
+
+    /// Offset into the window's audio of stream position `pos`; a
+    /// position inside the part of a pause that was left out maps to
+    /// where it was left out, one before the start to 0.
+    fn offset_of(&self, pos: u64) -> usize {
+        let rel = pos.saturating_sub(self.start);
+        let offset = match self.gap {
+            Some((at, samples)) if rel > at as u64 => rel.saturating_sub(samples).max(at as u64),
+            _ => rel,
+        };
+        usize::try_from(offset).unwrap_or(usize::MAX)
+    }
+
+    /// Seconds into the stream of `seconds` into the window's audio.
+    fn stream_time(&self, seconds: f64) -> f64 {
+        let rate = f64::from(MODEL_RATE);
+        let offset = (seconds.max(0.0) * rate).round() as usize;
+        let skipped = self.stream_pos(offset) - self.start - offset as u64;
+        (self.start + skipped) as f64 / rate + seconds.max(0.0)
+    }
+
     /// Takes no more audio; a pending flush becomes due.
     fn close(&mut self) {
         self.closed = true;
@@ -436,6 +517,8 @@ pub struct StreamingTranscriber {
     last_audio_end: f64,
     /// Committed words still inside `recent`, for a new window's context.
     history: VecDeque<Word>,
+    /// Stream position where the last utterance's kept audio ends.
+    speech_end: u64,
     /// Scratch for VAD events.
     events: Vec<VadEvent>,
     /// Scratch for resampled audio.
@@ -477,6 +560,7 @@ impl StreamingTranscriber {
             next_window: 0,
             last_audio_end: 0.0,
             history: VecDeque::new(),
+            speech_end: 0,
             events: Vec::new(),
             scratch: Vec::new(),
             noise: 0x9E37_79B9_7F4A_7C15,
@@ -553,14 +637,14 @@ impl StreamingTranscriber {
                 // Every earlier window is done: their words are all in
                 // the history now, including a flush still running when
                 // this window opened.
-                let start = w.start as f64 / f64::from(MODEL_RATE) + 1e-3;
+                let start = w.start as f64 / f64::from(MODEL_RATE);
                 let seeds: Vec<Word> = self
                     .history
                     .iter()
-                    .filter(|h| h.end > start)
+                    .filter(|h| h.end > start + 1e-3)
                     .cloned()
                     .collect();
-                w.policy = LocalAgreement::resume(seeds);
+                w.policy = LocalAgreement::resume(seeds, start);
                 w.seeded = true;
             }
             let (len, is_final) = if let Some(len) = w.flush_due.take() {
@@ -583,13 +667,17 @@ impl StreamingTranscriber {
                 audio: w.audio[..len].to_vec(),
                 audio_ctx: audio_ctx_for(seconds, self.config.audio_ctx_margin),
                 start,
+                gap: w
+                    .gap
+                    .filter(|&(at, _)| at < len)
+                    .map(|(at, samples)| (at as f64 / rate, samples as f64 / rate)),
                 is_final,
             };
             self.in_flight = Some(InFlight {
                 job: job.id,
                 window: w.id,
                 is_final,
-                audio_end: start + seconds,
+                audio_end: w.stream_pos(len) as f64 / rate,
             });
             self.next_job += 1;
             return Some(job);
@@ -611,9 +699,10 @@ impl StreamingTranscriber {
         let start = w.start as f64 / f64::from(MODEL_RATE);
         let mut words: Vec<Word> = speech_words(segments)
             .into_iter()
-            .map(|(text, end)| Word::new(text, (start + end).clamp(start, flight.audio_end)))
+            .map(|(text, end)| Word::new(text, w.stream_time(end).clamp(start, flight.audio_end)))
             .collect();
         cut_repetition(&mut words, |w| normalise(&w.text));
+        cut_pile(&mut words, flight.audio_end);
         // A flush that skipped the end of the speech must not lose it:
         // keep what came before and decode the rest again on its own.
         let mut retry = None;
@@ -623,7 +712,18 @@ impl StreamingTranscriber {
         {
             let resume = if k == 0 { start } else { words[k - 1].end };
             words.truncate(k);
-            retry = Some((resume - RETRY_CONTEXT).max(start));
+            // Speech after a gap that whisper did not reach is decoded
+            // again without the context before the gap: tiny.en, given a
+            // whole sentence and then a short one, wrote the first and
+            // ended, in the retry too.
+            let new_speech = w.gap.map_or(start, |(at, _)| {
+                w.stream_pos(at) as f64 / f64::from(MODEL_RATE)
+            });
+            retry = Some(if resume < new_speech {
+                new_speech
+            } else {
+                (resume - RETRY_CONTEXT).max(start)
+            });
         }
         let before = w.policy.committed().len();
         let commit = if flight.is_final {
@@ -682,11 +782,11 @@ impl StreamingTranscriber {
             } else if w.speaking && w.audio.len() >= max {
                 // Speech without a pause for the whole window: flush what
                 // there is and go on in a new window from here.
-                let at = w.start + w.audio.len() as u64;
+                let at = w.stream_pos(w.audio.len());
                 w.flush_pending = Some(w.audio.len());
                 w.speaking = false;
                 w.close();
-                self.open_window(at);
+                self.open_window(at, at);
                 if let Some(n) = self.windows.back_mut() {
                     n.speaking = true;
                 }
@@ -706,7 +806,7 @@ impl StreamingTranscriber {
                 if let Some(w) = self.windows.back_mut() {
                     w.close();
                 }
-                self.open_window(at);
+                self.open_window(at, at);
                 if let Some(w) = self.windows.back_mut() {
                     w.speaking = true;
                 }
@@ -721,29 +821,30 @@ impl StreamingTranscriber {
         let reuse = self
             .windows
             .back()
-            .is_some_and(|w| !w.closed && self.total.saturating_sub(w.start) + max / 4 < max);
+            .is_some_and(|w| !w.closed && w.audio.len() as u64 + max / 4 < max);
         if !reuse {
             if let Some(w) = self.windows.back_mut() {
                 w.close();
             }
-            self.open_window(from);
+            self.open_window(from, self.speech_end.min(from));
         }
         if let Some(w) = self.windows.back_mut() {
             w.speaking = true;
             w.heard = false;
             // The first decode is due one interval after speech starts.
-            w.decoded = w.decoded.max(from.saturating_sub(w.start) as usize);
+            w.decoded = w.decoded.max(w.offset_of(from));
         }
     }
 
     fn utterance_end(&mut self, keep_until: u64, speech: u64) {
         let min_speech = self.samples(self.config.min_speech);
+        self.speech_end = self.speech_end.max(keep_until);
         let Some(w) = self.windows.back_mut().filter(|w| w.speaking) else {
             return;
         };
         w.speaking = false;
         w.last_end = keep_until;
-        let len = (keep_until.saturating_sub(w.start) as usize).min(w.audio.len());
+        let len = w.offset_of(keep_until).min(w.audio.len());
         // A blip too short to be a word gets no flush of its own; a job
         // already made during it is flushed as usual.
         if speech >= min_speech || w.heard {
@@ -752,36 +853,63 @@ impl StreamingTranscriber {
     }
 
     /// Opens a window for speech from `from`, starting earlier at the end
-    /// of a committed word if there is one within `context` seconds: the
-    /// words after it are decoded again as context, and are given to the
+    /// of a committed word if one ends within `context` seconds before
+    /// `speech_until` (where the speech before `from` ends): the words
+    /// after it are decoded again as context, and are given to the
     /// window's policy as already committed at its first job.
-    fn open_window(&mut self, from: u64) {
+    ///
+    /// Of the pause between that speech and `from`, only
+    /// [`CONTEXT_PAUSE`] is kept; the rest is left out of the window's
+    /// audio ([`Window::gap`]). A window that opened on seconds of
+    /// silence before its new speech made whisper loop on the sentence
+    /// after it or stop after its first words, and the context then was
+    /// mostly silence rather than the speech it is there for.
+    fn open_window(&mut self, from: u64, speech_until: u64) {
         let rate = f64::from(MODEL_RATE);
         let oldest = self.recent_start as f64 / rate;
         while self.history.front().is_some_and(|w| w.end < oldest) {
             self.history.pop_front();
         }
-        let from_s = from as f64 / rate;
-        let earliest = from_s - self.config.context.clamp(0.0, 7.0);
+        // The context is what the window holds before the new speech:
+        // committed speech, then the pause up to `from`, of which at most
+        // CONTEXT_PAUSE is kept.
+        let kept = from
+            .saturating_sub(speech_until)
+            .min(self.samples(CONTEXT_PAUSE));
+        let until_s = speech_until as f64 / rate;
+        let earliest = until_s - (self.config.context.clamp(0.0, 7.0) - kept as f64 / rate);
         let start = self
             .history
             .iter()
-            .find(|w| w.end >= earliest && w.end < from_s)
-            .map_or(from, |w| (w.end * rate) as u64);
-        let from = start.max(self.recent_start);
-        let skip = ((from - self.recent_start) as usize).min(self.recent.len());
-        let audio: Vec<f32> = self.recent.iter().skip(skip).copied().collect();
+            .find(|w| w.end >= earliest && w.end < until_s)
+            .map_or(from, |w| ((w.end * rate) as u64).min(from))
+            .max(self.recent_start);
+        let index = |pos: u64| ((pos - self.recent_start) as usize).min(self.recent.len());
+        let context_end = speech_until.saturating_add(kept);
+        let (audio, gap) = if start < from && context_end < from {
+            let mut audio: Vec<f32> = self
+                .recent
+                .range(index(start)..index(context_end))
+                .copied()
+                .collect();
+            let at = audio.len();
+            audio.extend(self.recent.range(index(from)..));
+            (audio, Some((at, from - context_end)))
+        } else {
+            (self.recent.range(index(start)..).copied().collect(), None)
+        };
         self.windows.push_back(Window {
             id: self.next_window,
-            start: from,
+            start,
             audio,
+            gap,
             closed: false,
             speaking: false,
             decoded: 0,
             flush_due: None,
             flush_pending: None,
             heard: false,
-            last_end: from,
+            last_end: start,
             policy: LocalAgreement::new(),
             seeded: false,
             retry: false,
@@ -798,15 +926,19 @@ impl StreamingTranscriber {
             return;
         };
         let w = &self.windows[pos];
-        let offset = self.samples(from).saturating_sub(w.start) as usize;
-        let end = (self.samples(to).saturating_sub(w.start) as usize).min(w.audio.len());
+        let offset = w.offset_of(self.samples(from));
+        let end = w.offset_of(self.samples(to)).min(w.audio.len());
         if offset >= end {
             return;
         }
         let retry = Window {
             id: self.next_window,
-            start: w.start + offset as u64,
+            start: w.stream_pos(offset),
             audio: w.audio[offset..end].to_vec(),
+            gap: w
+                .gap
+                .filter(|&(at, _)| at > offset)
+                .map(|(at, samples)| (at - offset, samples)),
             closed: true,
             speaking: false,
             heard: true,
@@ -908,6 +1040,67 @@ mod tests {
             "ask not what you can do ask what you can do"
         );
         assert_eq!(cut("bye bye, bye bye"), "bye bye, bye bye");
+    }
+
+    #[test]
+    fn a_sentence_long_loop_is_cut_and_so_is_one_at_the_very_end() {
+        let cut = |s: &str| {
+            let mut w: Vec<String> = s.split_whitespace().map(str::to_string).collect();
+            cut_repetition(&mut w, |x| normalise(x));
+            w.join(" ")
+        };
+        let once = "It looks like a security hold was placed after a large purchase overseas.";
+        assert_eq!(cut(&format!("{once} {once}")), once);
+        assert_eq!(
+            cut("please hold the line please hold the line"),
+            "please hold the line"
+        );
+    }
+
+    fn timed(s: &str) -> Vec<Word> {
+        s.split_whitespace()
+            .map(|t| {
+                let (text, end) = t.rsplit_once('@').expect("word@end");
+                Word::new(text, end.parse().expect("a time"))
+            })
+            .collect()
+    }
+
+    fn texts(words: &[Word]) -> String {
+        words
+            .iter()
+            .map(|w| w.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[test]
+    fn words_written_past_the_audio_that_repeat_what_was_said_are_cut() {
+        // whisper finished the sentence and started it again, every extra
+        // word at the end of the audio.
+        let mut w = timed(
+            "for@27.71 your@28.03 patience@28.53 while@28.77 I@28.83 looked@29.22 into@29.49 \
+             this.@30.05 Thanks@30.05 for@30.05 your@30.05 patience@30.05 while@30.05 I@30.05 \
+             looked@30.05 into@30.05 this.@30.06",
+        );
+        cut_pile(&mut w, 30.06);
+        assert_eq!(texts(&w), "for your patience while I looked into this.");
+    }
+
+    #[test]
+    fn new_words_piled_at_the_end_of_a_short_clip_are_kept() {
+        // In a clip of two seconds whisper can time every word at its end.
+        let mut w = timed("Does@16.04 that@16.04 sound@16.04 all@16.04 right?@16.04");
+        cut_pile(&mut w, 16.04);
+        assert_eq!(w.len(), 5);
+        // Words already committed from earlier decodes of the same audio
+        // are read again, not repeated.
+        let mut w = timed(
+            "still@24.24 blank@25.03 sc@25.16 orange,@25.16 we@25.16 will@25.16 book@25.16 \
+             a@25.16 technician@25.16 visit.@25.16",
+        );
+        cut_pile(&mut w, 25.16);
+        assert_eq!(w.len(), 10);
     }
 
     #[test]

@@ -36,6 +36,14 @@
 //!   other processes use ([`CpuSample`]), the thread count is also capped
 //!   to the cores they leave free: with [`BUSY_CORE`] of a core or more
 //!   taken, a core counts as taken.
+//!
+//! The choice sees other processes, not the speech engine in this one,
+//! whose first clause is what the agent waits for. Live decodes therefore
+//! also run at a lower scheduling priority than the rest of the process
+//! ([`decode_nice`]; the edge applies it): on the cores they share, the
+//! speech engine and the call loop run first, and a decode takes what
+//! they leave. This needs no word between calls, so it holds with any
+//! number of streams on one machine.
 
 /// Seconds added to a window's audio when comparing decode times.
 pub const OVERHEAD: f64 = 1.5;
@@ -62,6 +70,23 @@ pub const BUSY_CORE: f64 = 0.3;
 /// Samples closer together than this (seconds) are not compared: the
 /// kernel counts CPU time in 10 ms ticks.
 const MIN_SAMPLE_GAP: f64 = 0.25;
+
+/// Nice steps live decodes run below the thread that starts them: as far
+/// as they go. On two cores with a decode running all the time, the
+/// neural voice's first clause took twice its idle time at equal
+/// priority (238 ms against 119 ms for 10 words), 16 % more 10 steps
+/// down (138 ms) and its idle time at 19 (116 ms), while the decodes ran
+/// no slower (3.7 a second, against 3.5 at equal priority). A decode
+/// with the cores to itself runs as fast as ever.
+pub const DECODE_NICENESS: i32 = 19;
+
+/// The lowest priority a thread can have (the highest nice value).
+const LOWEST_NICE: i32 = 19;
+
+/// The nice value for the decoder thread, given the one it starts with.
+pub fn decode_nice(current: i32) -> i32 {
+    current.saturating_add(DECODE_NICENESS).min(LOWEST_NICE)
+}
 
 /// CPU time used so far, read by the edge before a decode. All in seconds.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -492,6 +517,15 @@ mod tests {
         let t = c.next(2.0);
         c.record(t, 2.0, 0.2);
         assert_eq!(c.next(2.0), 2, "no sample pair said the cores are busy");
+    }
+
+    #[test]
+    fn decodes_run_below_their_starter_within_the_nice_range() {
+        assert_eq!(decode_nice(0), 19);
+        assert_eq!(decode_nice(-20), -1);
+        assert_eq!(decode_nice(-5), 14);
+        assert_eq!(decode_nice(5), 19, "capped at the lowest priority");
+        assert_eq!(decode_nice(19), 19);
     }
 
     #[test]

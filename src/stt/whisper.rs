@@ -10,6 +10,7 @@
 use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use whisper_rs::{
     FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
@@ -84,23 +85,67 @@ pub fn check_model_file(path: &Path) -> Result<ModelInfo, SttError> {
     ggml::check(&mut BufReader::new(file)).map_err(model_err)
 }
 
-impl WhisperEngine {
+/// A loaded model that any number of streams share: each gets an engine
+/// of its own ([`WhisperModel::engine`]), with its own decoding state,
+/// and the model's weights are in memory once.
+#[derive(Clone)]
+pub struct WhisperModel {
+    ctx: Arc<WhisperContext>,
+    options: WhisperOptions,
+    info: ModelInfo,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for WhisperModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WhisperModel")
+            .field("path", &self.path)
+            .field("info", &self.info)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WhisperModel {
     /// Checks and loads the GGML model at `path`.
     pub fn load(path: &Path, options: WhisperOptions) -> Result<Self, SttError> {
         let info = check_model_file(path)?;
         whisper_rs::install_logging_hooks();
         let mut params = WhisperContextParameters::default();
         params.use_gpu(options.gpu);
-        let load_err = |_| SttError::Load {
+        let ctx = WhisperContext::new_with_params(path, params).map_err(|_| SttError::Load {
             path: PathBuf::from(path),
-        };
-        let ctx = WhisperContext::new_with_params(path, params).map_err(load_err)?;
-        let state = ctx.create_state().map_err(load_err)?;
-        Ok(WhisperEngine {
-            state,
+        })?;
+        Ok(WhisperModel {
+            ctx: Arc::new(ctx),
             options,
             info,
+            path: path.to_owned(),
         })
+    }
+
+    /// An engine for one stream: a fresh decoding state over the shared
+    /// weights.
+    pub fn engine(&self) -> Result<WhisperEngine, SttError> {
+        let state = self.ctx.create_state().map_err(|_| SttError::Load {
+            path: self.path.clone(),
+        })?;
+        Ok(WhisperEngine {
+            state,
+            options: self.options.clone(),
+            info: self.info.clone(),
+        })
+    }
+
+    /// What the model file's header says.
+    pub fn model_info(&self) -> &ModelInfo {
+        &self.info
+    }
+}
+
+impl WhisperEngine {
+    /// Checks and loads the GGML model at `path` for one stream.
+    pub fn load(path: &Path, options: WhisperOptions) -> Result<Self, SttError> {
+        WhisperModel::load(path, options)?.engine()
     }
 
     /// What the model file's header says.

@@ -127,7 +127,7 @@ fn environment(lib: &Path) -> Result<Environment, TtsError> {
 }
 
 impl PiperEngine {
-    /// Loads the voice with default options (one thread).
+    /// Loads the voice with default options (two threads).
     pub fn load(voice: &NeuralVoice) -> Result<PiperEngine, TtsError> {
         PiperEngine::load_with(voice, PiperOptions::default())
     }
@@ -191,6 +191,15 @@ impl PiperEngine {
             native_rate: config.audio.sample_rate,
             converter: None,
         })
+    }
+
+    /// Turns off the voice's sampled variation (VITS draws noise for the
+    /// sound and for each phoneme's length), so the same text always
+    /// gives the same audio: for tests that must hear the same speech on
+    /// every run. The voice sounds a little flatter.
+    pub fn set_repeatable(&mut self) {
+        self.noise_scale = 0.0;
+        self.noise_w = 0.0;
     }
 
     /// The rate the model synthesizes at (22,050 Hz for this voice).
@@ -278,7 +287,9 @@ impl TextToSpeech for PiperEngine {
         sink: &mut dyn FnMut(&[i16]),
     ) -> Result<(), TtsError> {
         check_rate(sample_rate)?;
-        let clauses = clause::split(text);
+        // This voice's time to first audio grows with the clause, so a
+        // long first clause is cut short (espeak-ng needs no such cut).
+        let clauses = clause::split_with_lead(text);
         if clauses.is_empty() {
             return Err(TtsError::EmptyText);
         }

@@ -2,8 +2,11 @@
 //! part of them.
 #![allow(dead_code)]
 
+pub mod baresip;
 pub mod cli;
 pub mod modem;
 pub mod peers;
 pub mod pty;
+pub mod sip_peer;
 pub mod stt;
+pub mod turns;

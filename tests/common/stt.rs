@@ -19,7 +19,9 @@ use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, OnceLock};
 
+use relaygate::stt::Segment;
 use relaygate::stt::fetch::Cache;
+use relaygate::stt::streaming::{DecodeJob, StreamConfig, StreamingTranscriber};
 
 use super::cli::{relaygate, sox_convert};
 use super::peers::run;
@@ -56,6 +58,20 @@ pub fn temp_dir(label: &str) -> PathBuf {
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
     dir
+}
+
+/// What `relaygate stt transcribe` with tiny.en hears in `wav`, in
+/// lower case.
+pub fn transcript_of(wav: &Path) -> String {
+    let out = run_relaygate(&[
+        "stt",
+        "transcribe",
+        "--input",
+        wav.to_str().expect("path"),
+        "--model",
+        model("tiny.en").to_str().expect("path"),
+    ]);
+    String::from_utf8_lossy(&out.stdout).to_lowercase()
 }
 
 /// The GGML model `name`, fetched once per test process through
@@ -226,6 +242,30 @@ pub fn normalise(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// Whether `heard` holds `phrase` in order with at most a quarter of
+/// its words misheard or missing: the longest common word subsequence
+/// covers at least three quarters of the phrase. Whisper tiny.en on a
+/// telephone line mishears a word now and then ("relay call" as "really
+/// call"); a test that asks "was the agent greeted?" must not fail on
+/// that, and must fail when the greeting is not there at all.
+pub fn holds_most_of(heard: &str, phrase: &str) -> bool {
+    let p = normalise(phrase);
+    let h = normalise(heard);
+    let mut prev = vec![0usize; h.len() + 1];
+    for pw in &p {
+        let mut cur = vec![0usize; h.len() + 1];
+        for (j, hw) in h.iter().enumerate() {
+            cur[j + 1] = if pw == hw {
+                prev[j] + 1
+            } else {
+                prev[j + 1].max(cur[j])
+            };
+        }
+        prev = cur;
+    }
+    4 * prev[h.len()] >= 3 * p.len()
+}
+
 /// Word error rate of `hypothesis` against `reference`: word-level edit
 /// distance over the reference length, after [`normalise`].
 pub fn wer(reference: &str, hypothesis: &str) -> f64 {
@@ -241,4 +281,70 @@ pub fn wer(reference: &str, hypothesis: &str) -> f64 {
         prev = cur;
     }
     prev[h.len()] as f64 / r.len().max(1) as f64
+}
+
+/// One commit of live captions as the caller sees it.
+#[derive(Debug, Clone)]
+pub struct Commit {
+    /// The committed words.
+    pub text: String,
+    /// Seconds into the audio where they end.
+    pub audio_end: f64,
+    /// When they were committed, on the stream's clock.
+    pub emitted: f64,
+}
+
+/// Plays `samples` through the streaming transcriber in 20 ms frames on
+/// a virtual clock, the audio time. Each job is decoded by `decode` when
+/// the transcriber asks for it, and the result is handed back
+/// `latency(job)` seconds of audio later, while frames keep coming in,
+/// as from an engine that takes that long on a real machine (0: at
+/// once). Which decodes happen depends on that timing, so a test can
+/// try fast and slow machines and get the same result every run.
+pub fn stream_on_virtual_clock(
+    rate: u32,
+    samples: &[i16],
+    mut decode: impl FnMut(&DecodeJob) -> Vec<Segment>,
+    latency: impl Fn(&DecodeJob) -> f64,
+    jobs: &mut Vec<DecodeJob>,
+) -> Vec<Commit> {
+    let mut st = StreamingTranscriber::new(StreamConfig {
+        input_rate: rate,
+        ..StreamConfig::default()
+    })
+    .expect("a transcriber");
+    let mut commits = Vec::new();
+    // The job being "decoded": its id, its result and when it is done.
+    type Running = Option<(u64, Vec<Segment>, f64)>;
+    let mut running: Running = None;
+    let mut step = |st: &mut StreamingTranscriber, running: &mut Running, finished: bool| loop {
+        let now = st.audio_seconds();
+        if let Some((id, words, done)) = running.take() {
+            if done > now + 1e-9 && !finished {
+                *running = Some((id, words, done));
+                return;
+            }
+            for c in st.handle_hypothesis(id, &words, now.max(done)) {
+                commits.push(Commit {
+                    text: c.text,
+                    audio_end: c.audio_end,
+                    emitted: c.committed_at,
+                });
+            }
+        }
+        let Some(job) = st.poll_job() else { return };
+        // One job at a time: no second job while this one runs.
+        assert_eq!(st.poll_job(), None, "a second job while one is in flight");
+        let words = decode(&job);
+        *running = Some((job.id, words, now + latency(&job).max(0.0)));
+        jobs.push(job);
+    };
+    for frame in samples.chunks((rate / 50) as usize) {
+        st.push_frame(frame).expect("push");
+        step(&mut st, &mut running, false);
+    }
+    st.finish().expect("finish");
+    step(&mut st, &mut running, true);
+    assert!(running.is_none() && st.is_idle(), "the stream did not end");
+    commits
 }

@@ -1,60 +1,23 @@
-//! The file agent leg: the agent's voice comes from a WAV file, and what
-//! the agent hears goes to a WAV file on the same timeline, silences
-//! included.
+//! The agent's voice leg over any media port: what the agent says goes
+//! to captions, and synthesized speech for the agent plays out a frame
+//! at a time.
 //!
-//! It stands in for a telephony leg in demos and tests, and has the same
-//! shape: 20 ms frames of 8 kHz audio each way, on a media clock. This
-//! struct holds the two timelines and is driven a frame at a time by the
-//! call runner; only [`FileAgent::open`] and [`FileAgent::save`] touch
-//! files.
+//! Owns the speech queue (utterances, where each begins and ends, and the
+//! gaps when synthesis falls behind). The port ([`MediaPort`]: a WAV
+//! file, RTP) owns where the frames come from and go to; this leg never
+//! knows which. Sans-IO: the call loop ticks it once per frame.
 
 use std::collections::VecDeque;
-use std::fs::File;
-use std::io::{BufReader, BufWriter, Write};
-use std::path::{Path, PathBuf};
 
-use crate::audio::wav::{self, WavError};
-
-/// The agent leg's sample rate: narrowband telephony.
-pub const RATE: u32 = 8000;
-/// Samples in one 20 ms frame.
-pub const FRAME: usize = 160;
-
-/// Why the agent leg's files could not be used.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum AgentFileError {
-    /// The input could not be read as a WAV file.
-    #[error("{path}: {source}")]
-    Wav {
-        /// The file.
-        path: PathBuf,
-        /// What was wrong with it.
-        source: WavError,
-    },
-    /// The input is not at the telephony rate.
-    #[error("{path}: {rate} Hz audio; the agent leg needs 8000 Hz (convert with sox: rate 8000)")]
-    Rate {
-        /// The file.
-        path: PathBuf,
-        /// Its rate.
-        rate: u32,
-    },
-    /// The output could not be written.
-    #[error("cannot write {path}: {source}")]
-    Write {
-        /// The file.
-        path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
-    },
-}
+use crate::media::frame::{FRAME, Frame, RATE, SILENCE};
+use crate::media::port::MediaPort;
 
 /// What one 20 ms frame brought.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Tick {
-    /// The agent's voice for this frame; `None` once the input has ended.
-    pub voice: Option<Vec<i16>>,
+    /// The agent's voice for this frame; `None` once the port's input has
+    /// ended.
+    pub voice: Option<Frame>,
     /// Utterances whose first sample played in this frame.
     pub started: Vec<u64>,
     /// Utterances whose last sample played in this frame.
@@ -69,12 +32,11 @@ struct Chunk {
     first: bool,
 }
 
-/// Both timelines of the file agent leg.
-#[derive(Debug, Clone)]
-pub struct FileAgent {
-    input: Vec<i16>,
-    pos: usize,
-    heard: Vec<i16>,
+/// The agent's voice leg.
+#[derive(Debug)]
+pub struct AgentVoice<P> {
+    port: P,
+    input_ended: bool,
     playing: VecDeque<Chunk>,
     /// Utterances that have begun, so each is reported started once.
     begun: Vec<u64>,
@@ -83,35 +45,44 @@ pub struct FileAgent {
     gap_samples: u64,
 }
 
-impl FileAgent {
-    /// A leg over the agent's voice `input` (8 kHz).
-    pub fn new(input: Vec<i16>) -> Self {
-        FileAgent {
-            input,
-            pos: 0,
-            heard: Vec::new(),
+impl<P: MediaPort> AgentVoice<P> {
+    /// A leg over `port`.
+    pub fn new(port: P) -> Self {
+        AgentVoice {
+            port,
+            input_ended: false,
             playing: VecDeque::new(),
             begun: Vec::new(),
             gap_samples: 0,
         }
     }
 
-    /// Reads the agent's voice from `path`: a mono 8 kHz WAV file (16-bit
-    /// PCM, mu-law or A-law).
-    pub fn open(path: &Path) -> Result<Self, AgentFileError> {
-        let wav_err = |source| AgentFileError::Wav {
-            path: path.to_path_buf(),
-            source,
-        };
-        let file = File::open(path).map_err(|e| wav_err(WavError::Io(e)))?;
-        let (spec, samples) = wav::read_all(BufReader::new(file)).map_err(wav_err)?;
-        if spec.sample_rate != RATE {
-            return Err(AgentFileError::Rate {
-                path: path.to_path_buf(),
-                rate: spec.sample_rate,
-            });
-        }
-        Ok(FileAgent::new(samples))
+    /// The port, to read what it recorded or counted.
+    pub fn port(&self) -> &P {
+        &self.port
+    }
+
+    /// The port, to change it mid-call.
+    pub fn port_mut(&mut self) -> &mut P {
+        &mut self.port
+    }
+
+    /// Takes the port back.
+    pub fn into_port(self) -> P {
+        self.port
+    }
+
+    /// Drops everything queued: the agent leg went away, and the relay
+    /// core queues the unspoken text again for the next agent.
+    pub fn clear(&mut self) {
+        self.begun.clear();
+        self.playing.clear();
+    }
+
+    /// A new agent answers on the port after the last one's media ended:
+    /// its voice is heard again.
+    pub fn resume_input(&mut self) {
+        self.input_ended = false;
     }
 
     /// Queues synthesized speech for utterance `id`; `last` marks its end.
@@ -130,14 +101,7 @@ impl FileAgent {
     /// Advances the media clock by one frame.
     pub fn tick(&mut self) -> Tick {
         let mut tick = Tick::default();
-        if self.pos < self.input.len() {
-            let end = (self.pos + FRAME).min(self.input.len());
-            let mut frame = self.input[self.pos..end].to_vec();
-            frame.resize(FRAME, 0);
-            self.pos = end;
-            tick.voice = Some(frame);
-        }
-        let mut out = [0i16; FRAME];
+        let mut out = SILENCE;
         let mut filled = 0;
         while filled < FRAME {
             let Some(chunk) = self.playing.front_mut() else {
@@ -167,7 +131,11 @@ impl FileAgent {
         if filled < FRAME && !self.begun.is_empty() {
             self.gap_samples += (FRAME - filled) as u64;
         }
-        self.heard.extend_from_slice(&out);
+        let voice = self.port.exchange(&out);
+        if !self.input_ended {
+            self.input_ended = voice.is_none();
+            tick.voice = voice;
+        }
         tick
     }
 
@@ -177,49 +145,27 @@ impl FileAgent {
         self.gap_samples * 1000 / u64::from(RATE)
     }
 
-    /// Whether the agent's voice file has been played to the end.
+    /// Whether the port's input has ended.
     pub fn input_ended(&self) -> bool {
-        self.pos >= self.input.len()
+        self.input_ended
     }
 
     /// Whether speech is queued or playing.
     pub fn is_playing(&self) -> bool {
         !self.playing.is_empty()
     }
-
-    /// Seconds on the timeline so far.
-    pub fn seconds(&self) -> f64 {
-        self.heard.len() as f64 / f64::from(RATE)
-    }
-
-    /// What the agent heard, on the call's timeline.
-    pub fn heard(&self) -> &[i16] {
-        &self.heard
-    }
-
-    /// Writes what the agent heard to `path` as 16-bit PCM at 8 kHz.
-    pub fn save(&self, path: &Path) -> Result<(), AgentFileError> {
-        let write_err = |source| AgentFileError::Write {
-            path: path.to_path_buf(),
-            source,
-        };
-        let file = File::create(path).map_err(write_err)?;
-        let mut w = BufWriter::new(file);
-        wav::write_pcm16(&mut w, RATE, &self.heard)
-            .and_then(|()| w.flush())
-            .map_err(write_err)
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::media::file_port::FilePort;
 
     #[test]
     fn the_heard_timeline_keeps_silences_and_reports_utterances() {
-        let mut leg = FileAgent::new(vec![100; FRAME * 3 + 10]);
+        let mut leg = AgentVoice::new(FilePort::new(vec![100; FRAME * 3 + 10]));
         let t = leg.tick();
-        assert_eq!(t.voice.as_deref(), Some(&[100i16; FRAME][..]));
+        assert_eq!(t.voice, Some([100i16; FRAME]));
         leg.play(7, &[5; 200], false);
         leg.play(7, &[6; 50], true);
         let t = leg.tick();
@@ -229,10 +175,10 @@ mod tests {
         assert_eq!(t.finished, [7]);
         let t = leg.tick();
         // The last input frame is padded; then the input has ended.
-        assert_eq!(t.voice.as_ref().map(Vec::len), Some(FRAME));
+        assert!(t.voice.is_some());
         assert!(leg.tick().voice.is_none());
         assert!(leg.input_ended());
-        let heard = leg.heard();
+        let heard = leg.port().heard();
         assert_eq!(heard.len(), 5 * FRAME);
         assert!(heard[..FRAME].iter().all(|&s| s == 0));
         assert_eq!(heard[FRAME], 5);
@@ -243,7 +189,7 @@ mod tests {
 
     #[test]
     fn speech_that_arrives_late_is_counted_as_a_gap() {
-        let mut leg = FileAgent::new(Vec::new());
+        let mut leg = AgentVoice::new(FilePort::new(Vec::new()));
         leg.play(3, &[5; FRAME + 40], false);
         leg.tick();
         // 40 samples left: the rest of this frame (120 samples) is a gap,

@@ -1,0 +1,649 @@
+//! `relaygate serve`'s configuration: one TOML file, read with serde.
+//!
+//! Owns the configuration's types, its embedded defaults
+//! ([`DEFAULT_CONFIG`], printed by `relaygate serve
+//! --print-default-config`), and its checks: unknown keys are errors, and
+//! every error names the file, the line and the key. Must not touch:
+//! sockets, engines, profiles on disk (the server resolves device and
+//! voice names when it starts; `Config::check` only checks that they
+//! name something).
+//!
+//! Pure code: text in, a [`Config`] or a [`ConfigError`] out.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// The configuration the server runs on without `--config`.
+pub const DEFAULT_CONFIG: &str = include_str!("config/default.toml");
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The SIP listener.
+    #[serde(default)]
+    pub sip: SipConfig,
+    /// Agent queues; calls to a user part with no line go to the first.
+    #[serde(default = "default_queues")]
+    pub queue: Vec<QueueConfig>,
+    /// Called user parts with settings of their own.
+    #[serde(default)]
+    pub line: Vec<LineConfig>,
+    /// The Prometheus endpoint.
+    #[serde(default)]
+    pub metrics: MetricsConfig,
+    /// What callers and agents are told.
+    #[serde(default)]
+    pub greetings: Greetings,
+    /// How the agent's INVITE marks a relay call.
+    #[serde(default)]
+    pub relay_marker: RelayMarker,
+    /// Limits on calls.
+    #[serde(default)]
+    pub limits: Limits,
+    /// TTY profile and voice for lines that do not name their own.
+    #[serde(default)]
+    pub defaults: LineDefaults,
+}
+
+/// `[sip]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SipConfig {
+    /// Address for SIP over UDP and TCP.
+    #[serde(default = "default_sip_listen")]
+    pub listen: SocketAddr,
+    /// The address put in SDP and Contact headers when `listen` is a
+    /// wildcard (0.0.0.0); by default the listen address.
+    #[serde(default)]
+    pub public_address: Option<std::net::IpAddr>,
+    /// First and last UDP port for RTP (an even port per leg).
+    #[serde(default = "default_rtp_ports")]
+    pub rtp_ports: [u16; 2],
+}
+
+impl Default for SipConfig {
+    fn default() -> Self {
+        SipConfig {
+            listen: default_sip_listen(),
+            public_address: None,
+            rtp_ports: default_rtp_ports(),
+        }
+    }
+}
+
+/// One `[[queue]]`: where agents answer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueConfig {
+    /// The name lines refer to.
+    pub name: Spanned<String>,
+    /// The SIP URI relaygate dials.
+    pub uri: Spanned<String>,
+    /// Digest user name, when the queue asks for authentication.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// Digest password.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// Seconds to wait for an agent to answer before the caller is told.
+    #[serde(default = "default_ring_timeout")]
+    pub ring_timeout_seconds: u32,
+}
+
+/// How a line treats its callers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LineMode {
+    /// Listen for TTY tones; a caller who speaks is bridged to the agent.
+    #[default]
+    Auto,
+    /// Every caller is a TTY; the greeting goes out at once.
+    Tty,
+}
+
+/// One `[[line]]`: settings for calls to one user part.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineConfig {
+    /// The called user part (`relay` in `sip:relay@host`).
+    pub user: Spanned<String>,
+    /// `auto` (the default) or `tty`.
+    #[serde(default)]
+    pub mode: LineMode,
+    /// The queue's name; by default the first queue.
+    #[serde(default)]
+    pub queue: Option<Spanned<String>>,
+    /// TTY hardware profile, a built-in name or a file.
+    #[serde(default)]
+    pub device: Option<String>,
+    /// Voice profile for the agent's ear, a built-in name or a file.
+    #[serde(default)]
+    pub voice: Option<String>,
+}
+
+/// `[metrics]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Address of the `/metrics` endpoint.
+    #[serde(default = "default_metrics_listen")]
+    pub listen: SocketAddr,
+    /// Set to `false` to serve no metrics.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig {
+            listen: default_metrics_listen(),
+            enabled: true,
+        }
+    }
+}
+
+/// `[greetings]`: the words relaygate says itself.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Greetings {
+    /// Printed to a TTY caller once the line knows it is one.
+    #[serde(default = "default_tty_greeting")]
+    pub tty: String,
+    /// Printed when no agent could be reached.
+    #[serde(default = "default_tty_no_agent")]
+    pub tty_no_agent: String,
+    /// Spoken to the agent when the call connects.
+    #[serde(default = "default_agent_greeting")]
+    pub agent: String,
+}
+
+impl Default for Greetings {
+    fn default() -> Self {
+        Greetings {
+            tty: default_tty_greeting(),
+            tty_no_agent: default_tty_no_agent(),
+            agent: default_agent_greeting(),
+        }
+    }
+}
+
+/// `[relay_marker]`: what the agent's side sees before answering.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelayMarker {
+    /// Header name on the agent's INVITE.
+    #[serde(default = "default_marker_header")]
+    pub header: String,
+    /// Its value.
+    #[serde(default = "default_marker_value")]
+    pub value: String,
+    /// Put before the caller's display name.
+    #[serde(default = "default_display_prefix")]
+    pub display_prefix: String,
+}
+
+impl Default for RelayMarker {
+    fn default() -> Self {
+        RelayMarker {
+            header: default_marker_header(),
+            value: default_marker_value(),
+            display_prefix: default_display_prefix(),
+        }
+    }
+}
+
+/// `[limits]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Calls at once; the next gets 503.
+    #[serde(default = "default_max_calls")]
+    pub max_calls: u32,
+    /// A call is ended after this long.
+    #[serde(default = "default_max_call_seconds")]
+    pub max_call_seconds: u32,
+    /// A leg with no RTP for this long has gone.
+    #[serde(default = "default_rtp_timeout")]
+    pub rtp_timeout_seconds: u32,
+    /// After a hangup, how long pending speech and text may take.
+    #[serde(default = "default_hangup_grace")]
+    pub hangup_grace_seconds: u32,
+    /// Whisper decoding states shared by all calls' captions: how many
+    /// decodes run at once. Unset: one per core, at most four. Each
+    /// costs about 40 MB with tiny.en, once, whatever the number of calls.
+    #[serde(default)]
+    pub caption_decoders: Option<u32>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_calls: default_max_calls(),
+            max_call_seconds: default_max_call_seconds(),
+            rtp_timeout_seconds: default_rtp_timeout(),
+            hangup_grace_seconds: default_hangup_grace(),
+            caption_decoders: None,
+        }
+    }
+}
+
+/// `[defaults]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineDefaults {
+    /// TTY hardware profile.
+    #[serde(default = "default_device")]
+    pub device: String,
+    /// Voice profile.
+    #[serde(default = "default_voice")]
+    pub voice: String,
+}
+
+impl Default for LineDefaults {
+    fn default() -> Self {
+        LineDefaults {
+            device: default_device(),
+            voice: default_voice(),
+        }
+    }
+}
+
+fn default_sip_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 5060))
+}
+fn default_rtp_ports() -> [u16; 2] {
+    [20000, 20999]
+}
+fn default_metrics_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 9464))
+}
+fn default_queues() -> Vec<QueueConfig> {
+    vec![QueueConfig {
+        name: Spanned::new(0..0, "agent".into()),
+        uri: Spanned::new(0..0, "sip:agent@127.0.0.1:5070".into()),
+        username: None,
+        password: None,
+        ring_timeout_seconds: default_ring_timeout(),
+    }]
+}
+fn default_ring_timeout() -> u32 {
+    60
+}
+fn yes() -> bool {
+    true
+}
+fn default_tty_greeting() -> String {
+    "RELAY SERVICE CONNECTING YOU TO AN AGENT PLS HOLD GA".into()
+}
+fn default_tty_no_agent() -> String {
+    "SORRY NO AGENT COULD BE REACHED PLS CALL AGAIN LATER SK".into()
+}
+fn default_agent_greeting() -> String {
+    "Hello, this is a relay call from a text telephone user. \
+     Your words will be typed to them. Please speak normally, and say go ahead when you finish."
+        .into()
+}
+fn default_marker_header() -> String {
+    "X-Relay-Call".into()
+}
+fn default_marker_value() -> String {
+    "tty".into()
+}
+fn default_display_prefix() -> String {
+    "TTY: ".into()
+}
+fn default_max_calls() -> u32 {
+    20
+}
+fn default_max_call_seconds() -> u32 {
+    4 * 3600
+}
+fn default_rtp_timeout() -> u32 {
+    30
+}
+fn default_hangup_grace() -> u32 {
+    30
+}
+fn default_device() -> String {
+    "us-generic".into()
+}
+fn default_voice() -> String {
+    "standard".into()
+}
+
+/// Why a configuration cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{}{}: {message}", .file.display(), .line.map(|l| format!(":{l}")).unwrap_or_default(), .key.as_ref().map(|k| format!(": {k}")).unwrap_or_default())]
+pub struct ConfigError {
+    /// The file (`<embedded defaults>` for the built-in text).
+    pub file: PathBuf,
+    /// 1-based line, where known.
+    pub line: Option<usize>,
+    /// The key, as a dotted path (`sip.listen`, `queue[1].uri`).
+    pub key: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl Config {
+    /// Parses and checks configuration text; `file` names it in errors.
+    pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| {
+            let at = e.span().map(|s| s.start);
+            ConfigError {
+                file: file.to_owned(),
+                line: at.map(|a| line_at(text, a)),
+                key: at.and_then(|a| key_at(text, a)),
+                message: first_line(e.message()),
+            }
+        })?;
+        config.check().map_err(|(span, key, message)| ConfigError {
+            file: file.to_owned(),
+            line: span.map(|s| line_at(text, s.start)),
+            key: Some(key),
+            message,
+        })?;
+        Ok(config)
+    }
+
+    /// Reads and parses a configuration file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: path.to_owned(),
+            line: None,
+            key: None,
+            message: format!("cannot read: {e}"),
+        })?;
+        Config::parse(&text, path)
+    }
+
+    /// The embedded defaults.
+    pub fn embedded() -> Config {
+        // The embedded text is checked by a test; should it ever fail,
+        // the built-in values (the same ones) are used.
+        Config::parse(DEFAULT_CONFIG, Path::new("<embedded defaults>")).unwrap_or_else(|_| Config {
+            sip: SipConfig::default(),
+            queue: default_queues(),
+            line: Vec::new(),
+            metrics: MetricsConfig::default(),
+            greetings: Greetings::default(),
+            relay_marker: RelayMarker::default(),
+            limits: Limits::default(),
+            defaults: LineDefaults::default(),
+        })
+    }
+
+    /// The queue for calls to `user`, and the line's settings if it has
+    /// its own.
+    pub fn route(&self, user: &str) -> (Option<&LineConfig>, &QueueConfig) {
+        let line = self
+            .line
+            .iter()
+            .find(|l| l.user.get_ref().eq_ignore_ascii_case(user));
+        let queue = line
+            .and_then(|l| l.queue.as_ref())
+            .and_then(|q| self.queue.iter().find(|x| x.name.get_ref() == q.get_ref()))
+            .or(self.queue.first());
+        // `check` makes sure there is a first queue.
+        (line, queue.unwrap_or_else(|| unreachable_queue()))
+    }
+
+    /// The checks serde cannot make: every reference resolves, every URI
+    /// and header name is valid, numbers are in range.
+    fn check(&self) -> Result<(), (Option<std::ops::Range<usize>>, String, String)> {
+        if self.queue.is_empty() {
+            return Err((
+                None,
+                "queue".into(),
+                "at least one [[queue]] is needed".into(),
+            ));
+        }
+        for (i, q) in self.queue.iter().enumerate() {
+            let key = |k: &str| format!("queue[{}].{k}", i + 1);
+            if q.name.get_ref().trim().is_empty() {
+                return Err((
+                    Some(q.name.span()),
+                    key("name"),
+                    "a queue needs a name".into(),
+                ));
+            }
+            if self.queue[..i]
+                .iter()
+                .any(|o| o.name.get_ref() == q.name.get_ref())
+            {
+                return Err((
+                    Some(q.name.span()),
+                    key("name"),
+                    format!("a second queue named {:?}", q.name.get_ref()),
+                ));
+            }
+            if let Err(why) = crate::sip::stack::check_uri(q.uri.get_ref()) {
+                return Err((Some(q.uri.span()), key("uri"), why));
+            }
+            if q.password.is_some() && q.username.is_none() {
+                return Err((
+                    Some(q.uri.span()),
+                    key("username"),
+                    "a password needs a username".into(),
+                ));
+            }
+        }
+        for (i, l) in self.line.iter().enumerate() {
+            let key = |k: &str| format!("line[{}].{k}", i + 1);
+            let user = l.user.get_ref();
+            if user.is_empty()
+                || !user
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.!~*'()&=+$,;?/%".contains(c))
+            {
+                return Err((
+                    Some(l.user.span()),
+                    key("user"),
+                    format!("{user:?} is not a SIP user part"),
+                ));
+            }
+            if self.line[..i]
+                .iter()
+                .any(|o| o.user.get_ref().eq_ignore_ascii_case(user))
+            {
+                return Err((
+                    Some(l.user.span()),
+                    key("user"),
+                    format!("a second line for {user:?}"),
+                ));
+            }
+            if let Some(q) = &l.queue
+                && !self.queue.iter().any(|x| x.name.get_ref() == q.get_ref())
+            {
+                let names: Vec<&str> = self
+                    .queue
+                    .iter()
+                    .map(|x| x.name.get_ref().as_str())
+                    .collect();
+                return Err((
+                    Some(q.span()),
+                    key("queue"),
+                    format!(
+                        "no queue named {:?} (queues: {})",
+                        q.get_ref(),
+                        names.join(", ")
+                    ),
+                ));
+            }
+        }
+        let header = &self.relay_marker.header;
+        if header.is_empty()
+            || !header
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.!%*+`'~".contains(c))
+        {
+            return Err((
+                None,
+                "relay_marker.header".into(),
+                format!("{header:?} is not a SIP header name"),
+            ));
+        }
+        if self.relay_marker.value.chars().any(|c| c.is_control()) {
+            return Err((
+                None,
+                "relay_marker.value".into(),
+                "control characters cannot go in a header".into(),
+            ));
+        }
+        let [lo, hi] = self.sip.rtp_ports;
+        if lo < 1024 || lo >= hi {
+            return Err((
+                None,
+                "sip.rtp_ports".into(),
+                format!("[{lo}, {hi}] is not a range of unprivileged ports"),
+            ));
+        }
+        if self.limits.max_calls == 0 {
+            return Err((None, "limits.max_calls".into(), "must be at least 1".into()));
+        }
+        if self.limits.caption_decoders == Some(0) {
+            return Err((
+                None,
+                "limits.caption_decoders".into(),
+                "must be at least 1 (leave it out for one per core)".into(),
+            ));
+        }
+        if u32::from(hi - lo + 1) / 2 < self.limits.max_calls * 2 {
+            return Err((
+                None,
+                "sip.rtp_ports".into(),
+                format!(
+                    "{} ports are too few for {} calls of two legs",
+                    hi - lo + 1,
+                    self.limits.max_calls
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The first queue when `check` has run; never reached.
+fn unreachable_queue() -> &'static QueueConfig {
+    static FALLBACK: std::sync::OnceLock<QueueConfig> = std::sync::OnceLock::new();
+    FALLBACK.get_or_init(|| default_queues().remove(0))
+}
+
+fn first_line(message: &str) -> String {
+    message.lines().next().unwrap_or(message).trim().to_owned()
+}
+
+/// 1-based line of a byte offset.
+fn line_at(text: &str, offset: usize) -> usize {
+    text.get(..offset.min(text.len()))
+        .map_or(1, |before| before.matches('\n').count() + 1)
+}
+
+/// The dotted key at a byte offset: the nearest table header above it
+/// and the key on its line.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let before = text.get(..offset.min(text.len()))?;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[line_start..]
+        .find('\n')
+        .map_or(text.len(), |i| line_start + i);
+    let line = text[line_start..line_end].trim();
+    let table = before[..line_start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_owned());
+    if line.starts_with('[') {
+        return Some(
+            line.trim_matches(|c| c == '[' || c == ']')
+                .trim()
+                .to_owned(),
+        );
+    }
+    let key = line
+        .split_once('=')
+        .map(|(k, _)| k.trim().trim_matches('"').to_owned())?;
+    Some(match table {
+        Some(t) => format!("{t}.{key}"),
+        None => key,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("relaygate.toml"))
+    }
+
+    #[test]
+    fn the_embedded_defaults_parse_and_say_what_the_docs_say() {
+        let c = Config::parse(DEFAULT_CONFIG, Path::new("<embedded>")).expect("defaults");
+        assert_eq!(c.sip.listen, "127.0.0.1:5060".parse().expect("addr"));
+        assert_eq!(c.metrics.listen, "127.0.0.1:9464".parse().expect("addr"));
+        assert_eq!(c.queue.len(), 1);
+        assert_eq!(c.queue[0].uri.get_ref(), "sip:agent@127.0.0.1:5070");
+        assert_eq!(c.relay_marker.header, "X-Relay-Call");
+    }
+
+    #[test]
+    fn the_contract_keys_work() {
+        let c = parse(
+            "[sip]\nlisten = \"127.0.0.1:5090\"\n[[queue]]\nname = \"support\"\nuri = \"sip:gw@127.0.0.1:5070\"\n[metrics]\nlisten = \"127.0.0.1:9465\"\n",
+        )
+        .expect("valid");
+        assert_eq!(c.sip.listen.port(), 5090);
+        assert_eq!(c.metrics.listen.port(), 9465);
+        let (line, queue) = c.route("anyone");
+        assert!(line.is_none());
+        assert_eq!(queue.name.get_ref(), "support");
+    }
+
+    #[test]
+    fn lines_pick_their_queue_and_mode() {
+        let c = parse(
+            "[[queue]]\nname = \"a\"\nuri = \"sip:a@127.0.0.1\"\n[[queue]]\nname = \"b\"\nuri = \"sip:b@127.0.0.1\"\n[[line]]\nuser = \"tty\"\nmode = \"tty\"\nqueue = \"b\"\n",
+        )
+        .expect("valid");
+        let (line, queue) = c.route("TTY");
+        assert_eq!(line.map(|l| l.mode), Some(LineMode::Tty));
+        assert_eq!(queue.name.get_ref(), "b");
+        assert_eq!(c.route("other").1.name.get_ref(), "a");
+    }
+
+    #[test]
+    fn an_unknown_key_names_file_line_and_key() {
+        let e = parse("[sip]\nlisten = \"127.0.0.1:5060\"\nlissen = 1\n").expect_err("unknown");
+        assert_eq!(e.line, Some(3));
+        assert_eq!(e.key.as_deref(), Some("sip.lissen"));
+        let shown = e.to_string();
+        assert!(
+            shown.starts_with("relaygate.toml:3: sip.lissen: unknown field"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let e = parse("[sip]\nlisten = \"nowhere\"\n").expect_err("bad address");
+        assert_eq!((e.line, e.key.as_deref()), (Some(2), Some("sip.listen")));
+        let e = parse("[[queue]]\nname = \"q\"\nuri = \"http://x\"\n").expect_err("bad uri");
+        assert_eq!((e.line, e.key.as_deref()), (Some(3), Some("queue[1].uri")));
+        let e = parse("[[queue]]\nname = \"q\"\nuri = \"sip:q@h\"\n[[line]]\nuser = \"u\"\nqueue = \"nope\"\n")
+            .expect_err("unknown queue");
+        assert_eq!((e.line, e.key.as_deref()), (Some(6), Some("line[1].queue")));
+        assert!(e.message.contains("no queue named \"nope\""), "{e}");
+        let e = parse("[line]\nuser = 1\n").expect_err("not an array");
+        assert!(e.line.is_some());
+        let e = parse("[limits]\nmax_calls = 0\n").expect_err("zero");
+        assert_eq!(e.key.as_deref(), Some("limits.max_calls"));
+        let e = parse("[limits]\ncaption_decoders = 0\n").expect_err("zero");
+        assert_eq!(e.key.as_deref(), Some("limits.caption_decoders"));
+    }
+}

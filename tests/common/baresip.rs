@@ -1,0 +1,134 @@
+//! baresip (Debian `baresip-core`) as a headless phone for the tests: a
+//! WAV file is its microphone, and it records what it hears. One config
+//! directory per phone.
+//!
+//! baresip 1.0.0 needs, headless: `aufile` as the source with `alsa,null`
+//! as the player (aufile plays nothing); no `stdio` module (it cannot poll
+//! /dev/null); `net_interface 127.0.0.1`, or its SDP names another
+//! address; and a free TCP port after its SIP port (it listens for TLS
+//! there). It hangs up when its microphone file ends, so files are padded
+//! to the call's length. Its stdout is block-buffered: the SIP trace
+//! (`-s`) is read from its log once it has exited.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::peers::{read_wav, write_wav};
+
+/// One baresip phone.
+pub struct Baresip {
+    child: Child,
+    dir: PathBuf,
+}
+
+/// How a phone behaves.
+pub struct Phone<'a> {
+    /// Its SIP port on 127.0.0.1 (the next port must be free too).
+    pub port: u16,
+    /// User part of its address.
+    pub user: &'a str,
+    /// What it says, 8 kHz mono, from the moment the call is answered.
+    pub microphone: &'a [i16],
+    /// Answers every call at once.
+    pub auto_answer: bool,
+    /// Number to dial at start, if any.
+    pub dial: Option<&'a str>,
+    /// baresip quits after this long.
+    pub quit_after: Duration,
+}
+
+impl Baresip {
+    /// Writes the phone's config under `dir` and starts it.
+    pub fn start(dir: &Path, phone: &Phone) -> Baresip {
+        std::fs::create_dir_all(dir.join("heard")).expect("baresip dir");
+        let mic = dir.join("microphone.wav");
+        write_wav(&mic, 8000, phone.microphone);
+        let config = format!(
+            "poll_method epoll\n\
+             sip_listen 127.0.0.1:{port}\n\
+             net_interface 127.0.0.1\n\
+             audio_player alsa,null\n\
+             audio_alert alsa,null\n\
+             audio_source aufile,{mic}\n\
+             audio_srate 8000\n\
+             audio_channels 1\n\
+             module_path /usr/lib/baresip/modules\n\
+             module g711.so\n\
+             module aufile.so\n\
+             module alsa.so\n\
+             module sndfile.so\n\
+             module_app account.so\n\
+             module_app menu.so\n\
+             snd_path {heard}\n",
+            port = phone.port,
+            mic = mic.display(),
+            heard = dir.join("heard").display(),
+        );
+        std::fs::write(dir.join("config"), config).expect("baresip config");
+        std::fs::write(
+            dir.join("accounts"),
+            format!(
+                "<sip:{}@127.0.0.1:{}>;regint=0;audio_codecs=PCMU;answermode={}\n",
+                phone.user,
+                phone.port,
+                if phone.auto_answer { "auto" } else { "manual" }
+            ),
+        )
+        .expect("baresip accounts");
+        std::fs::write(dir.join("contacts"), "").expect("baresip contacts");
+        let mut cmd = Command::new("baresip");
+        cmd.arg("-f")
+            .arg(dir)
+            .arg("-s")
+            .args(["-t", &phone.quit_after.as_secs().to_string()]);
+        if let Some(target) = phone.dial {
+            cmd.args(["-e", &format!("/dial {target}")]);
+        }
+        let log = std::fs::File::create(dir.join("baresip.log")).expect("baresip log");
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("baresip runs (Debian package baresip-core)");
+        Baresip {
+            child,
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    /// Waits for the phone to quit (at most `limit`), then gives what it
+    /// heard (8 kHz) and its log.
+    pub fn finish(mut self, limit: Duration) -> (Vec<i16>, String) {
+        let deadline = Instant::now() + limit;
+        while self.child.try_wait().ok().flatten().is_none() {
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        let log = std::fs::read_to_string(self.dir.join("baresip.log")).unwrap_or_default();
+        let heard = std::fs::read_dir(self.dir.join("heard"))
+            .expect("recordings dir")
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|p| p.to_string_lossy().ends_with("-dec.wav"))
+            .map(|p| {
+                let (rate, samples) = read_wav(&p);
+                assert_eq!(rate, 8000, "baresip recorded at {rate} Hz");
+                samples
+            })
+            .unwrap_or_default();
+        (heard, log)
+    }
+}
+
+impl Drop for Baresip {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
