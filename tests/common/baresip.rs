@@ -2,8 +2,12 @@
 //! WAV file is its microphone, and it records what it hears. One config
 //! directory per phone.
 //!
-//! baresip 1.0.0 needs, headless: `aufile` as the source with `alsa,null`
-//! as the player (aufile plays nothing); no `stdio` module (it cannot poll
+//! baresip 1.0.0 needs, headless: `aufile` as the source and `aubridge`
+//! as the player (aufile plays nothing; `sndfile` records what is heard).
+//! Not ALSA's `null` device: it takes samples as fast as they come, and
+//! each phone's player thread then spins on a core, which starves the
+//! server under test of CPU; aubridge's thread keeps real time. No
+//! `stdio` module (it cannot poll
 //! /dev/null); `net_interface 127.0.0.1`, or its SDP names another
 //! address; and a free TCP port after its SIP port (it listens for TLS
 //! there). It hangs up when its microphone file ends, so files are padded
@@ -48,15 +52,15 @@ impl Baresip {
             "poll_method epoll\n\
              sip_listen 127.0.0.1:{port}\n\
              net_interface 127.0.0.1\n\
-             audio_player alsa,null\n\
-             audio_alert alsa,null\n\
+             audio_player aubridge,heard\n\
+             audio_alert aubridge,alert\n\
              audio_source aufile,{mic}\n\
              audio_srate 8000\n\
              audio_channels 1\n\
              module_path /usr/lib/baresip/modules\n\
              module g711.so\n\
              module aufile.so\n\
-             module alsa.so\n\
+             module aubridge.so\n\
              module sndfile.so\n\
              module_app account.so\n\
              module_app menu.so\n\

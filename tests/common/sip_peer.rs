@@ -33,7 +33,8 @@ impl Server {
             .arg(config)
             .arg("--model")
             .arg(model)
-            // RELAYGATE_TEST_LOG raises the level to look into a failure.
+            // RELAYGATE_TEST_LOG raises the level and echoes the log, to look
+            // into a failure.
             .env(
                 "RELAYGATE_LOG",
                 std::env::var("RELAYGATE_TEST_LOG")
@@ -46,10 +47,14 @@ impl Server {
         let stderr = child.stderr.take().expect("stderr");
         let log = Arc::new(Mutex::new(Vec::new()));
         let (tx, rx) = std::sync::mpsc::channel();
+        let echo = std::env::var_os("RELAYGATE_TEST_LOG").is_some();
         {
             let log = log.clone();
             std::thread::spawn(move || {
                 for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    if echo {
+                        eprintln!("serve: {line}");
+                    }
                     if line.contains("relaygate serving") {
                         let _ = tx.send(());
                     }
