@@ -20,13 +20,18 @@
 #
 # Each run starts a fresh server. Figures come from the `call ended` log
 # line of each call (detect_ms, dial_ms, caption_delay_*_ms,
-# commit_to_tty_mean_ms, phrase_to_speech_mean_ms, chars_*) and from the
+# commit_to_tty_mean_ms, commit_to_tty_idle_mean_ms,
+# phrase_to_speech_mean_ms, chars_*) and from the
 # server's VmRSS, sampled every 0.5 s: idle after start, peak while the
 # calls are up. Per-call figures are printed against the 1-call run of
 # the same invocation. The end-to-end delay (agent word spoken to its
 # first character on the TTY) is composed from the 1-call run: caption
 # delay + commit to TTY + one character's air time (165 ms) + the 60 ms
-# RTP playout.
+# RTP playout. Its commit-to-TTY part counts only commits that found the
+# TTY with nothing left to print (the goal is for a TTY without
+# backlog): the piece of a sentence committed while the TTY still prints
+# the piece before waits for it, at 6 characters a second against the
+# agent's 15, and that wait is the backlog's.
 #
 #   benches/serve_calls.sh                        (needs scripts/setup first)
 #   CALLS="1 2 4 6 8" benches/serve_calls.sh     (the figures in docs/benchmarks.md)
@@ -59,7 +64,8 @@ for t in sipp minimodem sox curl; do
 done
 sip_port=25060 agent_port=25070 caller_port=25080 metrics_port=29464
 work=$(mktemp -d)
-# KEEP=1 keeps the temporary folder (server logs, SIPp scenarios).
+# KEEP=1 keeps the temporary folder (server logs, SIPp scenarios);
+# SERVE_LOG sets the servers' RELAYGATE_LOG (default info,rsipstack=warn).
 trap 'kill $(jobs -p) 2>/dev/null || true; if [ -n "${KEEP:-}" ]; then echo "kept $work" >&2; else rm -rf "$work"; fi' EXIT
 bench_start=$(date +%s)
 
@@ -126,7 +132,7 @@ rss() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null || true; }
 # peak kB).
 run() {
     local name=$1 n=$2 rate=$3 period=$4 log=$work/$1.log pid agents sampler
-    RELAYGATE_LOG=info,rsipstack=warn "$rg" serve --config "$work/relaygate.toml" \
+    RELAYGATE_LOG=${SERVE_LOG:-info,rsipstack=warn} "$rg" serve --config "$work/relaygate.toml" \
         --model "$model" 2> "$log" &
     pid=$!
     for _ in $(seq 300); do grep -q 'relaygate serving' "$log" && break; sleep 0.1; done
@@ -212,15 +218,16 @@ one=${runs[0]}
 read -r _ cmean _ < <(stats "$work/$one.ended" caption_delay_mean_ms)
 read -r _ cp95 _ < <(stats "$work/$one.ended" caption_delay_p95_ms)
 read -r _ ttymean _ < <(stats "$work/$one.ended" commit_to_tty_mean_ms)
+read -r _ ttyidle _ < <(stats "$work/$one.ended" commit_to_tty_idle_mean_ms)
 echo "Agent word spoken to its first character on the TTY, $(calls_of "$one")-call run (composed):"
 echo
 echo "| part | mean |"
 echo "|---|---|"
 echo "| agent word end to its commit (caption_delay; p95 $cp95 ms) | $cmean ms |"
-echo "| commit to its first character going to the TTY (commit_to_tty) | $ttymean ms |"
+echo "| commit to its first character going to the TTY, commits that found it idle (commit_to_tty_idle; all commits, waits behind earlier text included: $ttymean ms) | $ttyidle ms |"
 echo "| one character's air time, 45.45 baud | 165 ms |"
 echo "| RTP playout | 60 ms |"
-echo "| **total** (goal: at most 2500 ms) | **$((cmean + ttymean + 225)) ms** |"
+echo "| **total, no backlog** (goal: at most 2500 ms) | **$((cmean + ttyidle + 225)) ms** |"
 echo
 
 read -r _ ref_ps _ < <(stats "$work/$one.ended" phrase_to_speech_mean_ms)
@@ -229,15 +236,16 @@ read -r _ _ ref_p95 < <(stats "$work/$one.ended" caption_delay_p95_ms)
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0 && a != "-") printf "%.2f", a / b; else print "-" }'; }
 echo "Per run (caption and phrase figures: mean over calls of each call's figure; \"worst call\": the largest; \"x 1 call\": against the first run):"
 echo
-echo "| calls | relayed | caption p95, worst call | x 1 call | caption p95, mean | caption mean | commit to TTY, mean | phrase to speech, mean | x 1 call | phrase to speech, worst call | chars typed / spoken / printed / lost |"
+echo "| calls | relayed | caption p95, worst call | x 1 call | caption p95, mean | caption mean | commit to TTY, mean: all / idle TTY | phrase to speech, mean | x 1 call | phrase to speech, worst call | chars typed / spoken / printed / lost |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for r in "${runs[@]}"; do
     f=$work/$r.ended
     read -r _ p95mean p95max < <(stats "$f" caption_delay_p95_ms)
     read -r _ cm _ < <(stats "$f" caption_delay_mean_ms)
     read -r _ tm _ < <(stats "$f" commit_to_tty_mean_ms)
+    read -r _ ti _ < <(stats "$f" commit_to_tty_idle_mean_ms)
     read -r _ pm pmax < <(stats "$f" phrase_to_speech_mean_ms)
-    echo "| $(label "$r") | $(relayed "$f") of $(calls_of "$r") | $p95max ms | $(ratio "$p95max" "$ref_p95") | $p95mean ms | $cm ms | $tm ms | $pm ms | $(ratio "$pm" "$ref_ps") | $pmax ms | $(total "$f" chars_typed) / $(total "$f" chars_spoken) / $(total "$f" chars_printed) / $(total "$f" chars_lost) |"
+    echo "| $(label "$r") | $(relayed "$f") of $(calls_of "$r") | $p95max ms | $(ratio "$p95max" "$ref_p95") | $p95mean ms | $cm ms | $tm / $ti ms | $pm ms | $(ratio "$pm" "$ref_ps") | $pmax ms | $(total "$f" chars_typed) / $(total "$f" chars_spoken) / $(total "$f" chars_printed) / $(total "$f" chars_lost) |"
 done
 echo
 

@@ -161,6 +161,8 @@ pub struct CallSummary {
     pub word_to_commit_ms: Delays,
     /// Agent words committed to their first character printing, in ms.
     pub speech_to_tty_ms: Delays,
+    /// The same for commits that found the TTY with nothing to print.
+    pub speech_to_tty_idle_ms: Delays,
     /// Milliseconds of silence inside the agent's speech because it was
     /// synthesized slower than it played.
     pub speech_gap_ms: u64,
@@ -507,6 +509,7 @@ where
                     let delay = Duration::try_from_secs_f64(c.committed_at - c.audio_end)
                         .unwrap_or_default();
                     let words = c.text.split_whitespace().count();
+                    tracing::debug!(words, audio_end = c.audio_end, delay_s = delay.as_secs_f64(), "caption committed");
                     word_to_commit.extend(std::iter::repeat_n(delay, words));
                     call.handle_agent_speech(&c.text, now);
                 }
@@ -572,6 +575,7 @@ where
         .map(Duration::as_secs_f64)
         .collect();
     summary.speech_to_tty_ms = Delays::of(&stats.speech_to_tty);
+    summary.speech_to_tty_idle_ms = Delays::of(&stats.speech_to_tty_idle);
     summary.speech_gap_ms = agent.leg.gap_ms();
     if settings.agent_at_start {
         summary.agent_legs += 1;

@@ -370,3 +370,30 @@ fn ga_waits_for_the_captions_of_the_agents_last_words() {
     );
     assert_eq!(w.count(|e| *e == CallEvent::AgentTurn), 1);
 }
+
+#[test]
+fn commit_to_tty_when_idle_leaves_out_the_wait_behind_earlier_text() {
+    let mut w = World::new(RelayConfig::default());
+    w.join();
+    w.run(Duration::from_secs(15));
+    // The TTY has printed the greeting: the first commit prints at once.
+    w.call
+        .handle_agent_speech("YOUR REFUND IS ON ITS WAY.", w.now);
+    w.drain();
+    // The second comes while the first is still printing (26 characters,
+    // over 4 s at the TTY's pace) and waits behind it.
+    w.run(Duration::from_secs(1));
+    w.call.handle_agent_speech("IT TAKES THREE DAYS.", w.now);
+    w.drain();
+    w.run(Duration::from_secs(10));
+    let stats = w.call.stats();
+    assert_eq!(stats.speech_to_tty.len(), 2, "{stats:?}");
+    assert!(stats.speech_to_tty[0] <= STEP, "{stats:?}");
+    assert!(
+        stats.speech_to_tty[1] >= Duration::from_secs(3),
+        "the second commit did not wait: {stats:?}"
+    );
+    // Only the commit that found the TTY idle counts as the caption
+    // path's own delay.
+    assert_eq!(stats.speech_to_tty_idle, [stats.speech_to_tty[0]]);
+}

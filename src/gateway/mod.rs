@@ -325,6 +325,7 @@ impl Gateway {
             caption_delay_mean_ms = s.word_to_commit_ms.mean,
             caption_delay_p95_ms = s.word_to_commit_ms.p95,
             commit_to_tty_mean_ms = s.speech_to_tty_ms.mean,
+            commit_to_tty_idle_mean_ms = s.speech_to_tty_idle_ms.mean,
             rtp_lost = r.rtp_lost,
             rtp_late = r.rtp_late,
             "call ended"

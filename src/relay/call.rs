@@ -96,10 +96,25 @@ pub struct CallStats {
     /// The same for phrases that closed while the agent heard nothing
     /// else: the delay of the speech path itself.
     pub phrase_to_speech_idle: Vec<Duration>,
-    /// From a committed agent phrase to its first character printing.
+    /// From a committed agent phrase to its first character printing
+    /// (waiting behind earlier text included).
     pub speech_to_tty: Vec<Duration>,
+    /// The same for phrases committed while the TTY had nothing left to
+    /// print: the delay of the caption path itself, not the backlog's.
+    pub speech_to_tty_idle: Vec<Duration>,
     /// Backlog notices spoken to the agent.
     pub backlog_notices: usize,
+}
+
+/// A committed agent phrase whose first character has not printed yet.
+#[derive(Debug, Clone, Copy)]
+struct AwaitingPrint {
+    /// Characters queued for the TTY before it.
+    ahead: usize,
+    /// When it was committed.
+    at: Duration,
+    /// Whether the TTY had nothing left to print then.
+    idle: bool,
 }
 
 /// A typed phrase on its way to the agent.
@@ -136,7 +151,7 @@ pub struct Call {
     tty: TtyQueue,
     /// Agent commits waiting for their first character to print:
     /// (characters queued ahead of it, commit time).
-    awaiting_print: VecDeque<(usize, Duration)>,
+    awaiting_print: VecDeque<AwaitingPrint>,
     printed: usize,
     agent_speaking: bool,
     agent_quiet_since: Option<Duration>,
@@ -281,7 +296,11 @@ impl Call {
         if self.tty.last().is_some_and(|c| !c.is_whitespace()) {
             chunk.insert(0, ' ');
         }
-        self.awaiting_print.push_back((self.tty.len(), now));
+        self.awaiting_print.push_back(AwaitingPrint {
+            ahead: self.tty.len(),
+            at: now,
+            idle: self.tty.is_empty(),
+        });
         self.tty.push_str(&chunk);
         self.agent_turn_open = true;
         self.backlog_changed(now);
@@ -481,15 +500,19 @@ impl Call {
             self.stats.chars_to_tty += 1;
             self.printed += 1;
             // The first character of a commit just went out.
-            while let Some(&(ahead, at)) = self.awaiting_print.front() {
+            while let Some(&AwaitingPrint { ahead, at, idle }) = self.awaiting_print.front() {
                 if ahead > 0 {
                     break;
                 }
-                self.stats.speech_to_tty.push(now.saturating_sub(at));
+                let delay = now.saturating_sub(at);
+                self.stats.speech_to_tty.push(delay);
+                if idle {
+                    self.stats.speech_to_tty_idle.push(delay);
+                }
                 self.awaiting_print.pop_front();
             }
-            for (ahead, _) in self.awaiting_print.iter_mut() {
-                *ahead = ahead.saturating_sub(1);
+            for w in self.awaiting_print.iter_mut() {
+                w.ahead = w.ahead.saturating_sub(1);
             }
         }
         if self.tty.len() != before && self.tty.is_empty() {
