@@ -25,7 +25,7 @@ mod common;
 
 use std::fs;
 
-use common::stt::{Commit, model, normalise, stream_on_virtual_clock, temp_dir, wer};
+use common::stt::{joined, model, normalise, stream_on_virtual_clock, temp_dir, wer};
 use common::turns::{agent_turns, speak_turn};
 use relaygate::stt::join_text;
 use relaygate::stt::recording::{PieceConfig, transcribe_recording};
@@ -90,14 +90,6 @@ fn repeated_runs(text: &str) -> Vec<String> {
         }
     }
     runs
-}
-
-fn joined(commits: &[Commit]) -> String {
-    commits
-        .iter()
-        .map(|c| c.text.as_str())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 #[test]

@@ -12,8 +12,8 @@ use std::path::Path;
 
 use common::cli::sox;
 use common::stt::{
-    Commit, JFK_TEXT, jfk_wav, model, run_relaygate, stream_on_virtual_clock, telephone, temp_dir,
-    wer,
+    Commit, JFK_TEXT, jfk_wav, joined, model, run_relaygate, stream_on_virtual_clock, telephone,
+    temp_dir, wer,
 };
 use relaygate::audio::wav;
 use relaygate::stt::Segment;
@@ -63,14 +63,6 @@ fn stream_virtual(
     jobs: &mut Vec<DecodeJob>,
 ) -> Vec<Commit> {
     stream_on_virtual_clock(rate, samples, decode, |_| 0.0, jobs)
-}
-
-fn joined(commits: &[Commit]) -> String {
-    commits
-        .iter()
-        .map(|c| c.text.as_str())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// What a TTY user would see never goes back: every commit adds words,

@@ -149,8 +149,7 @@ pub struct Call {
     played: VecDeque<Pending>,
     agent_present: bool,
     tty: TtyQueue,
-    /// Agent commits waiting for their first character to print:
-    /// (characters queued ahead of it, commit time).
+    /// Agent commits waiting for their first character to print.
     awaiting_print: VecDeque<AwaitingPrint>,
     printed: usize,
     agent_speaking: bool,

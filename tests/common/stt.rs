@@ -294,6 +294,15 @@ pub struct Commit {
     pub emitted: f64,
 }
 
+/// The commits' words joined, as the caller reads them.
+pub fn joined(commits: &[Commit]) -> String {
+    commits
+        .iter()
+        .map(|c| c.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Plays `samples` through the streaming transcriber in 20 ms frames on
 /// a virtual clock, the audio time. Each job is decoded by `decode` when
 /// the transcriber asks for it, and the result is handed back
