@@ -16,7 +16,13 @@
 # printed before the next is committed: no backlog). All N agents speak
 # at the same moments and all N callers' lines close together, the worst
 # case for the shared speech worker and the whisper decoders. One more
-# run places its calls one every 2 s instead (staggered).
+# run places its calls one every 4.75 s instead (staggered), a spacing
+# at which most later callers' lines close while a caption decode of an
+# earlier call is running (decodes of one call take about 0.3 s each,
+# 9 to 34 s after its line closes): the phrase-to-speech goal's "several
+# calls decoding at once" without the lines closing on top of each
+# other. The script reads from the servers' debug lines which lines
+# closed with a decode running and prints their delays apart.
 #
 # Each run starts a fresh server. Figures come from the `call ended` log
 # line of each call (detect_ms, dial_ms, caption_delay_*_ms,
@@ -43,9 +49,10 @@
 # CALLS (default "1 2 4 6"; docs/benchmarks.md has "1 2 4 6 8") are the
 # call counts, 1 first; a run that collapses (a caption p95 over 10 s, or
 # a call that did not end relayed) is the last. STAGGER (default 4; 0 for
-# none) is the call count of the staggered run. About a minute per run:
+# none) is the call count of the staggered run, STAGGER_MS (default
+# 4750) its calls' spacing. About a minute per run:
 # five minutes on the defaults, six with N = 8, in real time. Needs sipp
-# (Debian sip-tester), minimodem, sox and curl.
+# (Debian sip-tester), minimodem, sox, curl and python3.
 # Timings mean something only on an otherwise idle machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,7 +64,8 @@ else
 fi
 model=${MODEL:-$HOME/.cache/relaygate/models/ggml-tiny.en.bin}
 counts=${CALLS:-1 2 4 6}
-stagger=${STAGGER:-4}
+stagger=${STAGGER:-6}
+stagger_ms=${STAGGER_MS:-4750}
 [ -f "$model" ] || { echo "no whisper model at $model (scripts/setup)" >&2; exit 1; }
 for t in sipp minimodem sox curl; do
     command -v "$t" >/dev/null || { echo "$t is needed" >&2; exit 1; }
@@ -132,7 +140,7 @@ rss() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null || true; }
 # peak kB).
 run() {
     local name=$1 n=$2 rate=$3 period=$4 log=$work/$1.log pid agents sampler
-    RELAYGATE_LOG=${SERVE_LOG:-info,rsipstack=warn} "$rg" serve --config "$work/relaygate.toml" \
+    RELAYGATE_LOG=${SERVE_LOG:-info,rsipstack=warn,relaygate::stt::decoder_thread=debug,relaygate::call_runner=debug} "$rg" serve --config "$work/relaygate.toml" \
         --model "$model" 2> "$log" &
     pid=$!
     for _ in $(seq 300); do grep -q 'relaygate serving' "$log" && break; sleep 0.1; done
@@ -191,13 +199,13 @@ for n in $counts; do
     fi
 done
 if [ "$stagger" -gt 0 ]; then
-    echo "running $stagger calls, one every 2 s" >&2
-    run "s$stagger" "$stagger" 1 2000
+    echo "running $stagger calls, one every $stagger_ms ms" >&2
+    run "s$stagger" "$stagger" 1 "$stagger_ms"
     runs+=("s$stagger")
 fi
 
 calls_of() { case $1 in n*) echo "${1#n}" ;; s*) echo "${1#s}" ;; esac; }
-label() { case $1 in n*) echo "${1#n} at once" ;; s*) echo "${1#s}, one every 2 s" ;; esac; }
+label() { case $1 in n*) echo "${1#n} at once" ;; s*) echo "${1#s}, one every $(awk -v m="$stagger_ms" 'BEGIN { print m / 1000 }') s" ;; esac; }
 mb() { awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }'; }
 
 echo "load average before the runs: $load"
@@ -263,5 +271,28 @@ done
 echo
 lost=$(for r in "${runs[@]}"; do cat "$work/$r.metrics"; done |
     awk '/^relaygate_characters_total\{direction="lost"\}/ { s += $2 } END { print s + 0 }')
+if [ "$stagger" -gt 0 ]; then
+    # Lines of the staggered run that closed (customer-turn) while a
+    # decode was running ("decoded" lines carry its end and length).
+    python3 - "$work/s$stagger.log" <<'PY'
+import re, sys, datetime
+def at(line):
+    return datetime.datetime.fromisoformat(line.split()[0].replace("Z", "+00:00")).timestamp()
+decodes, closes, phrase = [], {}, {}
+for line in open(sys.argv[1]):
+    if "decoded job=" in line:
+        end = at(line)
+        decodes.append((end - float(re.search(r"decode_s=([0-9.]+)", line).group(1)), end))
+    call = re.search(r"call_id=(\d+)", line)
+    if call and "customer-turn" in line:
+        closes.setdefault(call.group(1), at(line))
+    if call and "call ended" in line:
+        phrase[call.group(1)] = float(re.search(r"phrase_to_speech_mean_ms=([0-9.]+)", line).group(1))
+busy = [c for c, t in closes.items() if c in phrase and any(s <= t + 0.1 and e >= t for s, e in decodes)]
+ms = [phrase[c] for c in busy]
+mean = f"{sum(ms) / len(ms):.0f} ms, worst {max(ms):.0f} ms" if ms else "-"
+print(f"staggered run: {len(busy)} of {len(phrase)} lines closed with a caption decode running; their phrase to speech: mean {mean}")
+PY
+fi
 echo "relaygate_characters_total{direction=\"lost\"}, summed over the runs' servers: $lost"
 echo "bench wall time: $(($(date +%s) - bench_start)) s (reference idle RSS of the $(label "$one") run: $(mb "$ref_idle") MB)"

@@ -149,6 +149,9 @@ pub struct LocalAgreement {
     /// Where the hypotheses' audio starts, in seconds from the start of
     /// the stream: the time of a hypothesis with no word covered.
     start: f64,
+    /// Where the speech not heard before starts (seconds into the
+    /// stream); the audio before it is context, decoded again.
+    new_from: f64,
 }
 
 impl LocalAgreement {
@@ -166,7 +169,24 @@ impl LocalAgreement {
             committed,
             previous: None,
             start,
+            new_from: start,
         }
+    }
+
+    /// The same policy, told that the audio before `at` (seconds into
+    /// the stream) is context: speech already heard. Hypothesis words
+    /// that end there may be passed over when finding the committed
+    /// words in a hypothesis, and no commit ends before it.
+    ///
+    /// The committed words are only those whose times fall in the
+    /// window, and whisper's times are rough: in a window that opened
+    /// on the last word of a sentence, it heard the whole sentence
+    /// again in the context audio, and matching the one committed word
+    /// against the start of that sentence cost more than saying it was
+    /// not heard at all, so the sentence was printed twice.
+    pub fn with_new_speech_at(mut self, at: f64) -> Self {
+        self.new_from = at.max(self.start);
+        self
     }
 
     /// The words committed so far.
@@ -210,7 +230,10 @@ impl LocalAgreement {
             .into_iter()
             .filter(|w| !w.text.trim().is_empty())
             .collect();
-        let end = words.last()?.end.max(last_end);
+        // Whatever whisper says, a new word was spoken in the new speech:
+        // one timed back into the context would claim a caption delay
+        // seconds longer than the real one.
+        let end = words.last()?.end.max(last_end).max(self.new_from);
         let text = words
             .iter()
             .map(|w| w.text.trim())
@@ -237,6 +260,17 @@ impl LocalAgreement {
     /// word with hardly any audio in the window), and none of its words
     /// is taken for them. Taking its first words for respellings there
     /// lost the first word of every new sentence after a long pause.
+    /// Failing that, a prefix that spells at least two committed words
+    /// exactly, and more than half of them, did hear them, however many
+    /// words whisper garbled around them ("your order ships tomorrow."
+    /// heard again as "to the board of ships tomorrow."); and failing
+    /// that too, a sentence end in the context audio where the committed
+    /// words end one. By the edit count alone those sentences were taken
+    /// for new and printed twice.
+    ///
+    /// Leading hypothesis words that end in the context audio cost
+    /// nothing to pass over: they are speech heard before, committed in
+    /// an earlier window, whatever of it the committed words hold.
     fn covered(&self, hyp: &[Word]) -> usize {
         let c: Vec<String> = self.committed.iter().map(|w| normalise(&w.text)).collect();
         if c.is_empty() {
@@ -249,7 +283,12 @@ impl LocalAgreement {
         // "alright", "Harbor Pay" and "HarborPay") match at no cost.
         let joined = |a: &str, b: &str| format!("{a}{b}");
         let edits = |n: usize| Cost { edits: n, same: 0 };
-        let mut rows: Vec<Vec<Cost>> = vec![(0..=h.len()).map(edits).collect()];
+        let context = hyp.iter().take_while(|w| w.end < self.new_from).count();
+        let mut rows: Vec<Vec<Cost>> = vec![
+            (0..=h.len())
+                .map(|j| edits(j.saturating_sub(context)))
+                .collect(),
+        ];
         for (i, cw) in c.iter().enumerate() {
             let mut next = vec![edits(i + 1); h.len() + 1];
             for (j, hw) in h.iter().enumerate() {
@@ -270,38 +309,54 @@ impl LocalAgreement {
             rows.push(next);
         }
         let row = rows.pop().unwrap_or_default();
-        if row
-            .iter()
-            .map(|d| d.edits)
-            .min()
-            .is_none_or(|best| best >= c.len())
-        {
-            return 0;
-        }
         let target = self.committed.last().map_or(self.start, |w| w.end);
         let gap = |k: usize| {
             let end = if k == 0 { self.start } else { hyp[k - 1].end };
             (end - target).abs()
         };
+        let by_cost =
+            |a: &usize, b: &usize| row[*a].cmp(&row[*b]).then(gap(*a).total_cmp(&gap(*b)));
         // Where the committed words end a sentence, a hypothesis word that
         // ends one where they end (in time) is that sentence end heard
         // again, however differently whisper worded the words before it
         // ("cost." heard again as "clause.", "optimize now." as "off to
-        // my is now."): by spelling alone those words would be taken for
-        // new ones and printed twice.
-        // It only ever takes in more of the hypothesis than spelling does:
-        // an earlier sentence end near in time (whisper's times are
-        // rough) is not a reason to send committed words again.
-        let by_spelling = (0..=h.len())
-            .min_by(|&a, &b| row[a].cmp(&row[b]).then(gap(a).total_cmp(&gap(b))))
-            .unwrap_or(0);
-        if self
+        // my is now.", "tomorrow." as "to borrow."): by spelling alone
+        // those words would be taken for new ones and printed twice.
+        let sentence_ends = self
             .committed
             .last()
-            .is_some_and(|w| ends_sentence(&w.text))
+            .is_some_and(|w| ends_sentence(&w.text));
+        let ends_there =
+            |k: usize| k > 0 && ends_sentence(&hyp[k - 1].text) && gap(k) <= SENTENCE_END_SLACK;
+        let weakly_heard = row
+            .iter()
+            .map(|d| d.edits)
+            .min()
+            .is_some_and(|best| best < c.len());
+        let by_spelling = if weakly_heard {
+            (0..=h.len()).min_by(by_cost).unwrap_or(0)
+        } else if let Some(k) = (0..=h.len())
+            .filter(|&k| row[k].same >= 2 && row[k].same * 2 > c.len())
+            .min_by(by_cost)
+        {
+            k
+        } else if sentence_ends {
+            // Not heard by spelling: only a sentence end in the context
+            // audio, where the committed words end, is taken for them.
+            return (1..=h.len())
+                .filter(|&k| ends_there(k) && hyp[k - 1].end < self.new_from)
+                .min_by(|&a, &b| gap(a).total_cmp(&gap(b)))
+                .unwrap_or(0);
+        } else {
+            return 0;
+        };
+        // The sentence end only ever takes in more of the hypothesis than
+        // spelling does: an earlier sentence end near in time (whisper's
+        // times are rough) is not a reason to send committed words again.
+        if sentence_ends
             && let Some(k) = (by_spelling.max(1)..=h.len())
-                .filter(|&k| ends_sentence(&hyp[k - 1].text) && gap(k) <= SENTENCE_END_SLACK)
-                .min_by(|&a, &b| row[a].cmp(&row[b]).then(gap(a).total_cmp(&gap(b))))
+                .filter(|&k| ends_there(k))
+                .min_by(by_cost)
         {
             return k;
         }
@@ -635,6 +690,70 @@ mod tests {
         let again = "blocks@22.7 the@22.8 plug.@25.3 A@25.3 wooden@25.7 toothpick@26.1 \
                      can@26.2 clear@26.2 it@26.2 out@26.2 gently.@26.4";
         assert_eq!(p.flush(&hyp(again), 27.0), None);
+    }
+
+    #[test]
+    fn a_context_sentence_whose_start_fell_before_the_window_is_not_sent_again() {
+        // From a streamed call: the window opened where whisper had ended
+        // "anything", so only "else?" of the committed "Is there anything
+        // else?" is in it. The decode hears the whole sentence again in
+        // the context audio and stretches "else?" over the pause. Without
+        // the context rule the sentence was printed twice.
+        let mut p = LocalAgreement::resume(hyp("else?@30.23"), 29.0).with_new_speech_at(30.53);
+        let h = "Is@29.21 there@29.64 anything@30.32 else?@34.81 Thank@34.81 you.@35.2";
+        p.hypothesis(&hyp(h), 35.4);
+        let c = p.hypothesis(&hyp(&format!("{h} Have@35.6")), 35.8);
+        assert_eq!(c.map(|c| c.text), Some("Thank you.".to_string()));
+        // Spelling still decides within the new speech.
+        let c = p.flush(
+            &hyp(&format!("{h} Have@35.6 a@35.7 good@35.9 day.@36.2")),
+            36.5,
+        );
+        assert_eq!(c.map(|c| c.text), Some("Have a good day.".to_string()));
+    }
+
+    #[test]
+    fn a_garbled_context_with_most_committed_words_spelled_is_heard() {
+        // "your order ships tomorrow?" is the context; the decode garbles
+        // its start and times it all into the new speech.
+        let mut p = LocalAgreement::resume(hyp("order@24.32 ships@24.53 tomorrow.@24.97"), 23.70)
+            .with_new_speech_at(28.55);
+        let h = "to@28.97 the@29.34 board@29.34 of@29.34 ships@29.34 tomorrow.@29.34 Is@29.34 \
+                 there@29.34";
+        p.hypothesis(&hyp(h), 30.0);
+        let c = p.hypothesis(&hyp(&format!("{h} anything@30.14")), 30.4);
+        assert_eq!(c.map(|c| c.text), Some("Is there".to_string()));
+        // Whisper heard "tomorrow." as "to borrow.", dropped the words
+        // before it and timed "Is" into the context too: the sentence end
+        // in the context is the committed one.
+        let mut p = LocalAgreement::resume(hyp("order@24.40 shifts@24.61 tomorrow.@25.08"), 23.73)
+            .with_new_speech_at(28.64);
+        let c = p.flush(
+            &hyp("to@23.91 borrow.@24.73 Is@24.93 there@29.01 anything@29.56 else?@30.29"),
+            30.5,
+        );
+        assert_eq!(
+            c.map(|c| (c.text, c.audio_end)),
+            Some(("Is there anything else?".to_string(), 30.29))
+        );
+        // One committed word found among new ones is chance, not a sign
+        // the context was heard: the new words stay new.
+        let mut p = LocalAgreement::resume(hyp("you.@10.0"), 9.8);
+        p.hypothesis(&hyp("Thank@12.3 you@12.5 for@12.7"), 13.0);
+        let c = p.hypothesis(&hyp("Thank@12.3 you@12.5 for@12.7 calling.@13.2"), 13.4);
+        assert_eq!(c.map(|c| c.text), Some("Thank you for".to_string()));
+    }
+
+    #[test]
+    fn a_new_word_timed_back_into_the_context_ends_where_the_new_speech_starts() {
+        // Whisper timed the first new word seconds early, inside the
+        // context audio; its delay is measured from the new speech.
+        let mut p = LocalAgreement::resume(hyp("help.@23.9"), 23.5).with_new_speech_at(28.9);
+        let c = p
+            .flush(&hyp("help.@23.9 Is@24.41"), 29.4)
+            .expect("a commit");
+        assert_eq!(c.text, "Is");
+        assert_eq!(c.audio_end, 28.9);
     }
 
     #[test]

@@ -233,15 +233,23 @@ const PILE_MIN: usize = 5;
 
 /// Cuts a loop whisper wrote past the end of the audio: when the last
 /// [`PILE_MIN`] words or more all end within [`PILE_SPAN`] of the end of
-/// the audio, and (nearly) all of them after the first are words the
-/// hypothesis already said before them, only the first is kept.
+/// the audio, the pile is cut after its earliest word from which on the
+/// rest (at least [`PILE_MIN`] - 1 words) says again, in the same
+/// order, two thirds or more of its words: the longest common
+/// subsequence with the words up to there.
 ///
 /// When whisper runs out of audio and starts the sentence again (often
 /// not at a word boundary, where [`cut_repetition`] would see it), the
 /// extra words all get the time of the end of the audio; a flush that
 /// committed them printed whole sentences twice. Real words pile up at
 /// the end too, when whisper cannot place them in a short clip, but
-/// they are words not yet said in it.
+/// they are words not yet said in it; and the last real words of the
+/// audio are often in the pile with the loop. The loop is not always a
+/// clean copy: "you today. Your order ships tomorrow." came back as "I
+/// hope you today your order ships tomorrow.", two words of eight new.
+/// The order keeps speech that only reuses words: the end of "ask not
+/// what your country can do for you, ask what you can do for your
+/// country" is not a loop.
 pub fn cut_pile(words: &mut Vec<Word>, audio_end: f64) {
     let piled = words
         .iter()
@@ -251,16 +259,33 @@ pub fn cut_pile(words: &mut Vec<Word>, audio_end: f64) {
     if piled < PILE_MIN {
         return;
     }
+    let norm: Vec<String> = words.iter().map(|w| normalise(&w.text)).collect();
     let first = words.len() - piled;
-    let said: std::collections::HashSet<String> =
-        words[..=first].iter().map(|w| normalise(&w.text)).collect();
-    let repeated = words[first + 1..]
-        .iter()
-        .filter(|w| said.contains(&normalise(&w.text)))
-        .count();
-    if repeated * 5 >= (piled - 1) * 4 {
-        words.truncate(first + 1);
+    let loop_from = (first..words.len() - (PILE_MIN - 1)).find(|&keep| {
+        let rest = &norm[keep + 1..];
+        common_subsequence(&norm[..=keep], rest) * 3 >= rest.len() * 2
+    });
+    if let Some(keep) = loop_from {
+        words.truncate(keep + 1);
     }
+}
+
+/// The length of the longest common subsequence of `a` and `b`.
+fn common_subsequence(a: &[String], b: &[String]) -> usize {
+    let mut row = vec![0usize; b.len() + 1];
+    for x in a {
+        let mut diagonal = 0;
+        for (j, y) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = if x == y {
+                diagonal + 1
+            } else {
+                above.max(row[j])
+            };
+            diagonal = above;
+        }
+    }
+    row[b.len()]
 }
 
 /// A last word whisper stretched over at least this many seconds, up to
@@ -346,6 +371,9 @@ struct Window {
     /// A second decode of the end of an earlier window whose flush
     /// skipped speech (see [`skipped_tail`]); it is not retried again.
     retry: bool,
+    /// Stream position where the speech not heard before starts: the
+    /// audio before it is context (see [`LocalAgreement::with_new_speech_at`]).
+    new_speech: u64,
 }
 
 impl Window {
@@ -644,7 +672,8 @@ impl StreamingTranscriber {
                     .filter(|h| h.end > start + 1e-3)
                     .cloned()
                     .collect();
-                w.policy = LocalAgreement::resume(seeds, start);
+                let new_from = w.new_speech as f64 / f64::from(MODEL_RATE);
+                w.policy = LocalAgreement::resume(seeds, start).with_new_speech_at(new_from);
                 w.seeded = true;
             }
             let (len, is_final) = if let Some(len) = w.flush_due.take() {
@@ -720,9 +749,9 @@ impl StreamingTranscriber {
                 w.stream_pos(at) as f64 / f64::from(MODEL_RATE)
             });
             retry = Some(if resume < new_speech {
-                new_speech
+                (new_speech, new_speech)
             } else {
-                (resume - RETRY_CONTEXT).max(start)
+                ((resume - RETRY_CONTEXT).max(start), resume)
             });
         }
         let before = w.policy.committed().len();
@@ -733,8 +762,8 @@ impl StreamingTranscriber {
         };
         self.history
             .extend(w.policy.committed()[before..].iter().cloned());
-        if let Some(from) = retry {
-            self.retry_tail(flight.window, from, flight.audio_end);
+        if let Some((from, new_from)) = retry {
+            self.retry_tail(flight.window, from, new_from, flight.audio_end);
         }
         commit
             .map(|mut c| {
@@ -913,15 +942,17 @@ impl StreamingTranscriber {
             policy: LocalAgreement::new(),
             seeded: false,
             retry: false,
+            new_speech: from.max(start),
         });
         self.next_window += 1;
     }
 
     /// Queues a second flush of window `id`'s audio from `from` (seconds
-    /// into the stream) to `to`, as a window of its own right after it.
-    /// Its first job seeds it with the words committed in that audio, as
-    /// for any window.
-    fn retry_tail(&mut self, id: u64, from: f64, to: f64) {
+    /// into the stream) to `to`, as a window of its own right after it;
+    /// its speech not committed yet starts at `new_from`. Its first job
+    /// seeds it with the words committed in that audio, as for any
+    /// window.
+    fn retry_tail(&mut self, id: u64, from: f64, new_from: f64, to: f64) {
         let Some(pos) = self.windows.iter().position(|w| w.id == id) else {
             return;
         };
@@ -949,6 +980,7 @@ impl StreamingTranscriber {
             policy: LocalAgreement::new(),
             seeded: false,
             retry: true,
+            new_speech: self.samples(new_from).max(w.stream_pos(offset)),
         };
         self.next_window += 1;
         self.windows.insert(pos + 1, retry);
@@ -1085,6 +1117,28 @@ mod tests {
         );
         cut_pile(&mut w, 30.06);
         assert_eq!(texts(&w), "for your patience while I looked into this.");
+        // A loop that garbles a few words of the copy is a loop too.
+        let mut w = timed(
+            "you@18.87 today.@23.53 Your@23.98 order@24.10 ships@24.23 tomorrow.@25.06 I@25.06 \
+             hope@25.06 you@25.06 today@25.06 your@25.06 order@25.06 ships@25.06 tomorrow.@25.06",
+        );
+        cut_pile(&mut w, 25.06);
+        assert_eq!(texts(&w), "you today. Your order ships tomorrow.");
+        // The last real words can be in the pile with the loop.
+        let mut w = timed(
+            "you@19.02 today.@23.58 Your@24.02 order@25.03 shifts@25.03 tomorrow.@25.03 I@25.03 \
+             hope@25.03 you@25.03 today@25.03 your@25.03 order@25.03 shifts@25.03 tomorrow.@25.03",
+        );
+        cut_pile(&mut w, 25.03);
+        assert_eq!(texts(&w), "you today. Your order shifts tomorrow.");
+        // Speech that reuses the words before it, in another order, is
+        // speech.
+        let mut w = timed(
+            "can@7.01 do@7.20 for@7.66 you@8.19 ask@8.63 what@10.99 you@10.99 can@10.99 \
+             do@10.99 for@10.99 your@10.99 country@10.99",
+        );
+        cut_pile(&mut w, 10.99);
+        assert_eq!(w.len(), 12);
     }
 
     #[test]
