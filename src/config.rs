@@ -332,15 +332,7 @@ pub struct ConfigError {
 impl Config {
     /// Parses and checks configuration text; `file` names it in errors.
     pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigError> {
-        let config: Config = toml::from_str(text).map_err(|e| {
-            let at = e.span().map(|s| s.start);
-            ConfigError {
-                file: file.to_owned(),
-                line: at.map(|a| line_at(text, a)),
-                key: at.and_then(|a| key_at(text, a)),
-                message: first_line(e.message()),
-            }
-        })?;
+        let config: Config = parse_toml(text, file)?;
         config.check().map_err(|(span, key, message)| ConfigError {
             file: file.to_owned(),
             line: span.map(|s| line_at(text, s.start)),
@@ -352,12 +344,7 @@ impl Config {
 
     /// Reads and parses a configuration file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-            file: path.to_owned(),
-            line: None,
-            key: None,
-            message: format!("cannot read: {e}"),
-        })?;
+        let text = read_text(path)?;
         Config::parse(&text, path)
     }
 
@@ -531,6 +518,34 @@ impl Config {
 fn unreachable_queue() -> &'static QueueConfig {
     static FALLBACK: std::sync::OnceLock<QueueConfig> = std::sync::OnceLock::new();
     FALLBACK.get_or_init(|| default_queues().remove(0))
+}
+
+/// Reads a file of this family as text; an error names the file.
+pub(crate) fn read_text(path: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|e| ConfigError {
+        file: path.to_owned(),
+        line: None,
+        key: None,
+        message: format!("cannot read: {e}"),
+    })
+}
+
+/// Parses TOML `text` into `T`; a syntax error or a key `T` does not
+/// know names `file`, the line and the key. Other files of the same
+/// family (the console's users file) share it.
+pub(crate) fn parse_toml<T: serde::de::DeserializeOwned>(
+    text: &str,
+    file: &Path,
+) -> Result<T, ConfigError> {
+    toml::from_str(text).map_err(|e| {
+        let at = e.span().map(|s| s.start);
+        ConfigError {
+            file: file.to_owned(),
+            line: at.map(|a| line_at(text, a)),
+            key: at.and_then(|a| key_at(text, a)),
+            message: first_line(e.message()),
+        }
+    })
 }
 
 fn first_line(message: &str) -> String {

@@ -28,6 +28,8 @@
 //! - [`media`]: frames, RTP packets, the playout buffer, RFC 4733 events
 //!   (sans-IO), and the media ports (RTP socket, WAV files).
 //! - [`sip`]: SDP offer and answer (sans-IO) and the SIP stack edge.
+//! - [`console`]: the operator console's users and roles (Argon2id
+//!   hashes in a TOML file).
 //!
 //! I/O lives only at the edges: [`legs`] (serial port, audio TTY, the
 //! agent's voice over a port), [`media`]'s ports, [`sip::stack`],
@@ -48,6 +50,7 @@ pub mod audio;
 mod cache_root;
 pub mod call_runner;
 pub mod config;
+pub mod console;
 pub mod device;
 pub mod engines;
 pub mod gateway;

@@ -9,7 +9,8 @@
 //! This file holds the argument tree, the dispatch and the helpers the
 //! commands share; each command has its own file: `tty.rs` (tty,
 //! devices), `text.rs`, `stt.rs` (models, stt), `speak.rs` (tts,
-//! voices), `call.rs`, `serve.rs` (serve, config) and `phone.rs`.
+//! voices), `call.rs`, `serve.rs` (serve, config), `phone.rs` and
+//! `users.rs`.
 
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, IsTerminal, Read, Write};
@@ -34,6 +35,7 @@ mod speak;
 mod stt;
 mod text;
 mod tty;
+mod users;
 
 use call::*;
 use phone::*;
@@ -42,6 +44,7 @@ use speak::*;
 use stt::*;
 use text::*;
 use tty::*;
+use users::*;
 
 /// relaygate: a gateway between text telephones (TTYs) and voice calls.
 #[derive(Debug, Parser)]
@@ -86,6 +89,10 @@ enum Command {
     /// network: a TTY that dials, an agent that answers.
     #[command(subcommand)]
     Phone(PhoneCommand),
+    /// The operator console's users: add one (the password is read from
+    /// standard input) or list them.
+    #[command(subcommand)]
+    Users(UsersCommand),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -170,6 +177,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Config(ConfigCommand::Check { file }) => config_check(&file),
         Command::Phone(PhoneCommand::Tty(a)) => phone_tty(&a),
         Command::Phone(PhoneCommand::Agent(a)) => phone_agent(&a),
+        Command::Users(c) => users(&c),
     }
 }
 
