@@ -388,9 +388,10 @@ async fn one_call(
         agent_media_lost: None,
     };
     let (_control_tx, control) = mpsc::unbounded_channel();
-    let (summary, agent) = call_runner::run_loop(customer, agent, &engines, settings, control)
-        .await
-        .expect("the call loop runs");
+    let (summary, agent) =
+        call_runner::run_loop(customer, agent, &engines, settings, control, None)
+            .await
+            .expect("the call loop runs");
     let heard = agent.port().heard().len();
     let ticks = heard / FRAME;
     CallResult {

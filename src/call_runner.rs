@@ -27,6 +27,7 @@ use tracing::{Instrument, info, info_span};
 
 use crate::device::DeviceProfile;
 use crate::engines::{EngineError, Engines, Speech};
+use crate::gateway::registry::{CallTap, OperatorCommand};
 use crate::legs::agent_voice::AgentVoice;
 use crate::legs::customer::{CustomerEvent, CustomerLeg};
 use crate::legs::serial::SerialCustomer;
@@ -304,7 +305,7 @@ pub async fn run(setup: CallSetup, call_id: u64) -> Result<CallSummary, CallErro
             agent_media_lost: None,
         };
         let (_control_tx, control) = mpsc::unbounded_channel();
-        let (summary, agent) = run_loop(customer, agent, &engines, settings, control).await?;
+        let (summary, agent) = run_loop(customer, agent, &engines, settings, control, None).await?;
         agent.port().save(&setup.agent_out)?;
         Ok(summary)
     }
@@ -357,13 +358,15 @@ impl<P: MediaPort> AgentSide<P> {
 /// Runs one call to its end: `customer` against `agent`, with `engines`
 /// shared with other calls, and `control` for what the gateway learns
 /// from SIP. Returns the summary and the agent leg (its port holds what
-/// it recorded or counted).
+/// it recorded or counted). With `tap`, operators in the console follow
+/// the call and act on it.
 pub async fn run_loop<C, P>(
     mut customer: C,
     agent: AgentVoice<P>,
     engines: &Engines,
     settings: LoopSettings,
     mut control: mpsc::UnboundedReceiver<Control<C, P>>,
+    mut tap: Option<CallTap>,
 ) -> Result<(CallSummary, AgentVoice<P>), CallError>
 where
     C: CustomerLeg,
@@ -439,7 +442,8 @@ where
                     handle_customer(ev, &mut call, &mut summary, &mut connected_once, &mut hangup_at, now);
                 }
                 call.handle_timeout(now);
-                let printed = call.tty_backlog() == 0 && !customer.is_sending();
+                // Captions held for the operator are not printed yet.
+                let printed = call.tty_backlog() == 0 && call.held_chars() == 0 && !customer.is_sending();
                 // Once the agent has gone, only the TTY side can still be
                 // delivered.
                 let delivered = printed && (agent.ended || (call.is_idle() && agent.speaking == 0 && !agent.leg.is_playing()));
@@ -516,11 +520,16 @@ where
             }
             // Synthesized speech for the agent.
             Some(s) = agent.speech_rx.recv() => agent.leg.play(s.id, &s.samples, s.last),
+            // An operator's command from the console.
+            Some(c) = next_command(&mut tap) => operator_command(&mut call, c, start.elapsed()),
         }
         // GA waits until the agent's words are all captioned.
         call.handle_captions_pending(!transcriber.is_idle(), start.elapsed());
         // Move whatever the call has to say.
         while let Some(out) = call.poll_output() {
+            if let Some(t) = &mut tap {
+                t.output(&out, start.elapsed());
+            }
             match out {
                 Output::Tty(c) => {
                     summary.chars_sent_to_tty += 1;
@@ -543,9 +552,21 @@ where
                     call.finish(now);
                 }
                 Output::Event(e) => tracing::debug!(event = event_name(&e), "call event"),
+                // For the console only, through the tap.
+                Output::Line(_) | Output::Held(_) | Output::Unheld { .. } => {}
             }
         }
+        if let Some(t) = &mut tap {
+            t.pending_text(transcriber.tentative(), &call.pending_typed());
+            t.indicators(
+                transcriber.in_speech(),
+                call.caption_review(),
+                call.is_taken_over(),
+            );
+        }
     };
+    // The console's view of the call ends with it.
+    drop(tap);
 
     // Orderly end: stop the customer leg (it prints what it holds first)
     // and the decoder.
@@ -560,6 +581,7 @@ where
     summary.chars_to_tty = stats.chars_to_tty;
     summary.chars_lost = call.unspoken_chars()
         + call.tty_backlog()
+        + call.held_chars()
         + unprinted.chars().filter(|c| !c.is_whitespace()).count();
     summary.max_backlog_seconds = stats.max_backlog_seconds;
     summary.backlog_notices = stats.backlog_notices;
@@ -658,5 +680,31 @@ fn event_name(e: &CallEvent) -> &'static str {
         CallEvent::Ending(_) => "ending",
         CallEvent::AgentJoined => "agent-joined",
         CallEvent::AgentLeft => "agent-left",
+        CallEvent::OperatorRequested => "operator-requested",
+    }
+}
+
+/// The next operator command, if the call is followed at all.
+async fn next_command(tap: &mut Option<CallTap>) -> Option<OperatorCommand> {
+    match tap {
+        Some(t) => t.next_command().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Applies an operator's command (the console checked who may).
+fn operator_command(call: &mut Call, c: OperatorCommand, now: Duration) {
+    match c {
+        OperatorCommand::Review(on) => call.set_caption_review(on, now),
+        OperatorCommand::SendCaption { id, text } => {
+            call.send_held_caption(id, &text, now);
+        }
+        OperatorCommand::DiscardCaption(id) => {
+            call.discard_held_caption(id, now);
+        }
+        OperatorCommand::Editing(on) => call.handle_caption_editing(on, now),
+        OperatorCommand::Type(text) => call.handle_operator_text(&text, now),
+        OperatorCommand::Speak(text) => call.handle_operator_speech(&text, now),
+        OperatorCommand::TakeOver(on) => call.set_taken_over(on, now),
     }
 }

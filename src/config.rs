@@ -47,6 +47,102 @@ pub struct Config {
     /// TTY profile and voice for lines that do not name their own.
     #[serde(default)]
     pub defaults: LineDefaults,
+    /// The operator console; none without a `[console]` table.
+    #[serde(default)]
+    pub console: Option<ConsoleConfig>,
+}
+
+/// `[console]`: the relay operators' web console.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleConfig {
+    /// Where it listens. Without TLS only a loopback address is allowed.
+    #[serde(default = "default_console_listen")]
+    pub listen: SocketAddr,
+    /// The users file `relaygate users add` writes; a relative path is
+    /// relative to the configuration file's folder.
+    pub users: PathBuf,
+    /// PEM certificate chain for HTTPS.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for HTTPS.
+    pub tls_key: Option<PathBuf>,
+    /// The word a TTY caller types to ask for a human operator; empty to
+    /// offer none.
+    #[serde(default = "default_opr_word")]
+    pub opr_word: String,
+    /// Seconds a caption held for review waits before it is sent as it
+    /// is; 0 (the default) waits for the operator.
+    #[serde(default)]
+    pub caption_release_seconds: u32,
+    /// The console's address as browsers see it (`https://relay.example`),
+    /// when a proxy stands in front; WebSocket upgrades from any other
+    /// origin are refused. Unset: the request's own host.
+    pub public_origin: Option<String>,
+}
+
+fn default_console_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8080))
+}
+
+fn default_opr_word() -> String {
+    "OPR".into()
+}
+
+impl ConsoleConfig {
+    /// Resolves relative paths against `dir`, the configuration file's
+    /// folder.
+    pub fn resolve_paths(&mut self, dir: &Path) {
+        for p in [
+            Some(&mut self.users),
+            self.tls_cert.as_mut(),
+            self.tls_key.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if p.is_relative() {
+                *p = dir.join(&*p);
+            }
+        }
+    }
+
+    fn check(&self) -> Result<(), (String, String)> {
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(_), None) => {
+                return Err(("console.tls_key".into(), "tls_cert needs tls_key".into()));
+            }
+            (None, Some(_)) => {
+                return Err(("console.tls_cert".into(), "tls_key needs tls_cert".into()));
+            }
+            (None, None) if !self.listen.ip().is_loopback() => {
+                return Err((
+                    "console.listen".into(),
+                    format!(
+                        "{} is not a loopback address: without tls_cert and tls_key the \
+                         console only listens on 127.0.0.1 or ::1 (passwords and calls \
+                         must not cross a network in clear)",
+                        self.listen
+                    ),
+                ));
+            }
+            _ => {}
+        }
+        if !self.opr_word.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err((
+                "console.opr_word".into(),
+                format!("{:?} is not one word of letters and digits", self.opr_word),
+            ));
+        }
+        if let Some(o) = &self.public_origin
+            && !(o.starts_with("https://") || o.starts_with("http://"))
+        {
+            return Err((
+                "console.public_origin".into(),
+                format!("{o:?} is not an origin like https://relay.example"),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// `[sip]`.
@@ -345,7 +441,11 @@ impl Config {
     /// Reads and parses a configuration file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = read_text(path)?;
-        Config::parse(&text, path)
+        let mut config = Config::parse(&text, path)?;
+        if let Some(c) = &mut config.console {
+            c.resolve_paths(path.parent().unwrap_or(Path::new(".")));
+        }
+        Ok(config)
     }
 
     /// The embedded defaults.
@@ -361,6 +461,7 @@ impl Config {
             relay_marker: RelayMarker::default(),
             limits: Limits::default(),
             defaults: LineDefaults::default(),
+            console: None,
         })
     }
 
@@ -491,6 +592,9 @@ impl Config {
         }
         if self.limits.max_calls == 0 {
             return Err((None, "limits.max_calls".into(), "must be at least 1".into()));
+        }
+        if let Some(c) = &self.console {
+            c.check().map_err(|(key, why)| (None, key, why))?;
         }
         if self.limits.caption_decoders == Some(0) {
             return Err((

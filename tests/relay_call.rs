@@ -24,6 +24,8 @@ struct World {
     playing: Option<(u64, Duration)>,
     queue: Vec<(u64, String)>,
     agent_present: bool,
+    /// Captions held for the operator, as the console would show them.
+    held: Vec<(u64, String)>,
 }
 
 impl World {
@@ -38,6 +40,7 @@ impl World {
             playing: None,
             queue: Vec::new(),
             agent_present: false,
+            held: Vec::new(),
         }
     }
 
@@ -64,6 +67,8 @@ impl World {
                 }
                 Output::Speak(u) => self.queue.push((u.id, u.text)),
                 Output::Event(e) => self.events.push((self.now, e)),
+                Output::Held(h) => self.held.push((h.id, h.text)),
+                Output::Unheld { id, .. } => self.held.retain(|(h, _)| *h != id),
                 _ => {}
             }
         }
@@ -396,4 +401,149 @@ fn commit_to_tty_when_idle_leaves_out_the_wait_behind_earlier_text() {
     // Only the commit that found the TTY idle counts as the caption
     // path's own delay.
     assert_eq!(stats.speech_to_tty_idle, [stats.speech_to_tty[0]]);
+}
+
+/// Caption review: what the agent says waits for the operator, and what
+/// the operator sends, corrected, is what the TTY prints.
+#[test]
+fn held_captions_reach_the_tty_only_as_the_operator_sends_them() {
+    let mut w = World::new(RelayConfig::default());
+    w.join();
+    w.run(Duration::from_secs(20));
+    let greeting = w.printed.clone();
+    w.call.set_caption_review(true, w.now);
+    w.agent_says("your card ends in four four two");
+    w.run(Duration::from_secs(10));
+    assert_eq!(w.printed, greeting, "nothing printed while held");
+    assert!(!w.held.is_empty());
+    assert_eq!(
+        w.count(|e| matches!(e, CallEvent::AgentTurn)),
+        0,
+        "no GA over held words"
+    );
+    let ids: Vec<u64> = w.held.iter().map(|(id, _)| *id).collect();
+    assert!(
+        w.call
+            .send_held_caption(ids[0], "YOUR CARD ENDS IN 4-4-2", w.now)
+    );
+    assert!(
+        !w.call.send_held_caption(ids[0], "again", w.now),
+        "a caption goes once"
+    );
+    for id in &ids[1..] {
+        assert!(w.call.discard_held_caption(*id, w.now));
+    }
+    w.drain();
+    w.run(Duration::from_secs(20));
+    let new = &w.printed[greeting.len()..];
+    assert!(new.contains("YOUR CARD ENDS IN 4-4-2"), "{new:?}");
+    assert!(
+        !new.contains("FOUR"),
+        "the uncorrected words never print: {new:?}"
+    );
+    assert!(
+        new.contains("GA"),
+        "GA once the operator has sent it all: {new:?}"
+    );
+}
+
+#[test]
+fn turning_review_off_sends_what_is_held_in_order() {
+    let mut w = World::new(RelayConfig::default());
+    w.join();
+    w.call.set_caption_review(true, w.now);
+    w.agent_says("one two three four five six");
+    assert!(w.held.len() >= 2);
+    w.call.set_caption_review(false, w.now);
+    w.drain();
+    assert!(w.held.is_empty());
+    w.run(Duration::from_secs(30));
+    let at = |word: &str| w.printed.find(word).unwrap_or(usize::MAX);
+    assert!(
+        at("ONE") < at("FOUR") && at("FOUR") < at("SIX"),
+        "{:?}",
+        w.printed
+    );
+}
+
+#[test]
+fn a_release_timer_sends_a_held_caption_unless_the_operator_is_editing() {
+    let config = RelayConfig {
+        caption_release: Some(Duration::from_secs(5)),
+        ..RelayConfig::default()
+    };
+    let mut w = World::new(config);
+    w.join();
+    w.run(Duration::from_secs(20));
+    w.call.set_caption_review(true, w.now);
+    w.agent_says("hello");
+    w.call.handle_caption_editing(true, w.now);
+    w.run(Duration::from_secs(10));
+    assert!(
+        !w.printed.contains("HELLO"),
+        "paused while the operator edits"
+    );
+    w.call.handle_caption_editing(false, w.now);
+    w.run(Duration::from_secs(10));
+    assert!(w.printed.contains("HELLO"), "{:?}", w.printed);
+}
+
+/// Taken over, the relay stops voicing and captioning by itself; the
+/// operator types to the TTY and speaks to the agent instead.
+#[test]
+fn an_operator_who_takes_over_relays_by_hand() {
+    let mut w = World::new(RelayConfig::default());
+    w.join();
+    w.run(Duration::from_secs(20));
+    let heard_before = w.heard.len();
+    w.call.set_taken_over(true, w.now);
+    assert!(w.call.is_taken_over());
+    w.type_text("MY PIN IS SECRET GA ");
+    w.agent_says("thank you");
+    w.run(Duration::from_secs(10));
+    assert_eq!(
+        w.heard.len(),
+        heard_before,
+        "nothing typed was voiced by the relay"
+    );
+    assert!(!w.printed.contains("THANK"), "no automatic caption");
+    w.call.handle_operator_text("Thank ", w.now);
+    w.call.handle_operator_text("you\n", w.now);
+    w.call
+        .handle_operator_speech("The caller says hello.", w.now);
+    w.drain();
+    w.run(Duration::from_secs(10));
+    assert!(w.printed.contains("THANK YOU\n"), "{:?}", w.printed);
+    assert_eq!(
+        w.heard.last().map(String::as_str),
+        Some("The caller says hello.")
+    );
+    w.call.set_taken_over(false, w.now);
+    w.type_text("BYE GA ");
+    w.run(Duration::from_secs(10));
+    assert!(
+        w.heard.iter().any(|h| h.to_lowercase().contains("bye")),
+        "voiced again once released: {:?}",
+        w.heard
+    );
+}
+
+#[test]
+fn typing_the_operator_word_asks_for_a_human() {
+    let mut w = World::new(RelayConfig::default());
+    w.join();
+    w.type_text("I WANT AN OPERATOR ");
+    assert_eq!(
+        w.count(|e| matches!(e, CallEvent::OperatorRequested)),
+        0,
+        "a longer word"
+    );
+    w.type_text("OPR PLS ");
+    assert_eq!(w.count(|e| matches!(e, CallEvent::OperatorRequested)), 1);
+    w.run(Duration::from_secs(30));
+    assert!(
+        w.printed.contains("OPERATOR, PLEASE HOLD"),
+        "{:?}",
+        w.printed
+    );
 }

@@ -77,8 +77,23 @@ pub(super) fn serve(args: &ServeArgs) -> Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
-        gateway::serve(config, engines, Metrics::new(), shutdown_signal())
+        let registry = relaygate::gateway::registry::Registry::default();
+        let stop = tokio_util::sync::CancellationToken::new();
+        let console = match &config.console {
+            Some(c) => Some(
+                relaygate::console::start(c, registry.clone(), stop.clone())
+                    .await
+                    .map_err(|e| bad(e.to_string()))?,
+            ),
+            None => None,
+        };
+        let served = gateway::serve(config, engines, Metrics::new(), registry, shutdown_signal())
             .await
-            .map_err(|e| anyhow!(e))
+            .map_err(|e| anyhow!(e));
+        stop.cancel();
+        if let Some(c) = console {
+            c.stopped().await;
+        }
+        served
     })
 }

@@ -17,6 +17,7 @@
 //! Logs: one line per call at its end, metadata only.
 
 pub mod metrics;
+pub mod registry;
 mod signalling;
 
 use std::net::{IpAddr, SocketAddr};
@@ -44,6 +45,7 @@ use crate::sip::sdp::{self, LocalAudio, SdpError};
 use crate::sip::stack::{CallEvent, IncomingInvite, ServerCall, SipError, SipStack, StackOptions};
 use crate::tts::{self, VoiceProfile};
 pub use metrics::{Metrics, Outcome};
+use registry::Registry;
 use signalling::{AgentDial, Signalling};
 
 /// Why the server could not start.
@@ -88,6 +90,7 @@ struct Gateway {
     default_plan: LinePlan,
     line_plans: Vec<(String, LinePlan)>,
     stop: CancellationToken,
+    registry: Registry,
 }
 
 fn resolve_device(name: &str) -> Result<DeviceProfile, GatewayError> {
@@ -150,11 +153,13 @@ pub fn check_profiles(config: &Config) -> Result<(), GatewayError> {
 }
 
 /// Runs the server until `shutdown` resolves, then stops taking calls,
-/// ends the live ones (BYE on both legs) and returns.
+/// ends the live ones (BYE on both legs) and returns. Its live calls are
+/// shown in `registry` (the operator console reads it).
 pub async fn serve(
     config: Config,
     engines: Engines,
     metrics: Metrics,
+    registry: Registry,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), GatewayError> {
     let (default_plan, line_plans) = plans(&config)?;
@@ -210,6 +215,7 @@ pub async fn serve(
         metrics,
         stack: Arc::clone(&stack),
         stop: stop.clone(),
+        registry,
     });
     let mut calls = JoinSet::new();
     tokio::pin!(shutdown);
@@ -283,7 +289,7 @@ impl Gateway {
                 return;
             }
             let started = Instant::now();
-            let record = self.run_call(invite).await;
+            let record = self.run_call(id, invite).await;
             drop(permit);
             if let Some(outcome) = record.outcome {
                 self.finish_record(&record, outcome, started);
@@ -383,7 +389,7 @@ impl Gateway {
         }
     }
 
-    async fn run_call(&self, invite: IncomingInvite) -> CallRecord {
+    async fn run_call(&self, id: u64, invite: IncomingInvite) -> CallRecord {
         let mut record = CallRecord {
             kind: "unknown",
             ..CallRecord::default()
@@ -411,6 +417,7 @@ impl Gateway {
             }
         };
         let plan = self.plan_for(&invite.to_user).clone();
+        let invite_line = invite.to_user.clone();
         let queue = &self.config.queue[plan.queue.min(self.config.queue.len() - 1)];
         let from_display = invite
             .from_display
@@ -492,11 +499,12 @@ impl Gateway {
                 record.detect_ms = detector.detect_ms();
                 self.metrics
                     .tty_detected(detector.detect_ms().map(|ms| ms as f64 / 1000.0));
+                let tap = self.registry.register(id, &invite_line);
                 self.relay(
                     call,
                     port,
                     *detector,
-                    plan,
+                    (plan, tap),
                     dial,
                     &mut record,
                     version,
@@ -564,7 +572,7 @@ impl Gateway {
         call: ServerCall,
         port: RtpPort,
         detector: Detector,
-        plan: LinePlan,
+        (plan, tap): (LinePlan, registry::CallTap),
         dial: AgentDial,
         record: &mut CallRecord,
         version: u64,
@@ -580,6 +588,14 @@ impl Gateway {
         relay.agent_greeting = self.config.greetings.agent.clone();
         let rtp_timeout = Duration::from_secs(u64::from(self.config.limits.rtp_timeout_seconds));
         relay.replay_window = rtp_timeout + Duration::from_secs(10);
+        if let Some(c) = &self.config.console {
+            relay.operator_word = (!c.opr_word.is_empty()).then(|| c.opr_word.clone());
+            relay.caption_release = (c.caption_release_seconds > 0)
+                .then(|| Duration::from_secs(u64::from(c.caption_release_seconds)));
+        } else {
+            // Without a console nobody could answer the request.
+            relay.operator_word = None;
+        }
         let (lost_tx, lost_rx) = mpsc::unbounded_channel();
         let settings = LoopSettings {
             relay,
@@ -599,8 +615,15 @@ impl Gateway {
                 // each line says which side it is about.
                 .instrument(info_span!("signalling")),
         );
-        let result =
-            call_runner::run_loop(customer, agent, &self.engines, settings, control_rx).await;
+        let result = call_runner::run_loop(
+            customer,
+            agent,
+            &self.engines,
+            settings,
+            control_rx,
+            Some(tap),
+        )
+        .await;
         let _ = done_tx.send(());
         let sig = sig.await.unwrap_or_default();
         record.agent_legs = sig.agent_legs;

@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use super::config::RelayConfig;
+use super::review::{CaptionReview, HeldCaption, Unheld};
 use super::tty_queue::TtyQueue;
 use crate::text::conventions::Ending;
 use crate::text::phrasing::{PhraseEvent, Phraser};
@@ -29,6 +30,18 @@ pub enum Output {
     Tty(char),
     /// Something happened (metadata only).
     Event(CallEvent),
+    /// A transcript line, for the operator console only (conversation
+    /// content: never logged).
+    Line(TranscriptEntry),
+    /// A committed agent caption now waits for the operator.
+    Held(HeldCaption),
+    /// A held caption left the operator's list.
+    Unheld {
+        /// The caption.
+        id: u64,
+        /// How.
+        how: Unheld,
+    },
 }
 
 /// Call events: what the rest of the system may show or count. They
@@ -57,6 +70,8 @@ pub enum CallEvent {
     AgentJoined,
     /// The agent leg went away; unspoken text waits for the next one.
     AgentLeft,
+    /// The TTY user typed the operator word: they want a human.
+    OperatorRequested,
 }
 
 /// Who said something, in the transcript.
@@ -66,6 +81,22 @@ pub enum Party {
     Customer,
     /// The agent (what speech-to-text committed).
     Agent,
+    /// A human operator, printed on the TTY.
+    OperatorToCustomer,
+    /// A human operator, voiced to the agent.
+    OperatorToAgent,
+}
+
+impl Party {
+    /// The word the console uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Party::Customer => "caller",
+            Party::Agent => "agent",
+            Party::OperatorToCustomer => "operator-to-caller",
+            Party::OperatorToAgent => "operator-to-agent",
+        }
+    }
 }
 
 /// One line of the in-memory transcript.
@@ -77,6 +108,10 @@ pub struct TranscriptEntry {
     pub party: Party,
     /// What, verbatim.
     pub text: String,
+    /// Whether the relay passed it on by itself: false for what the
+    /// caller typed or the agent said while an operator had taken the
+    /// call over, and for agent captions still held for review.
+    pub relayed: bool,
 }
 
 /// Counts and delays of a call: metadata only, safe to log.
@@ -165,6 +200,12 @@ pub struct Call {
     transcript: Vec<TranscriptEntry>,
     stats: CallStats,
     ended: bool,
+    review: CaptionReview,
+    /// An operator relays the call by hand: typed phrases are not voiced
+    /// and captions are not printed by the relay itself.
+    taken_over: bool,
+    /// The word the TTY user is typing, to spot the operator word.
+    word: String,
 }
 
 impl Call {
@@ -191,7 +232,11 @@ impl Call {
             transcript: Vec::new(),
             stats: CallStats::default(),
             ended: false,
+            review: CaptionReview::new(None),
+            taken_over: false,
+            word: String::new(),
         };
+        call.review = CaptionReview::new(call.config.caption_release);
         let greeting = call.config.tty_greeting.clone();
         call.tty.push_str(&greeting);
         call.pump(now);
@@ -262,7 +307,28 @@ impl Call {
             .filter(|c| !c.is_whitespace() && !c.is_control())
             .count();
         self.phraser.push_text(text, now);
+        self.spot_operator_word(text, now);
         self.pump(now);
+    }
+
+    /// Raises [`CallEvent::OperatorRequested`] when a whole typed word is
+    /// the operator word, and tells the TTY user a human is coming.
+    fn spot_operator_word(&mut self, text: &str, now: Duration) {
+        let Some(wanted) = self.config.operator_word.clone() else {
+            return;
+        };
+        for c in text.chars() {
+            if c.is_alphanumeric() {
+                self.word.push(c);
+                continue;
+            }
+            if !self.word.is_empty() && self.word.eq_ignore_ascii_case(&wanted) {
+                self.event(CallEvent::OperatorRequested);
+                let notice = self.config.operator_notice.clone();
+                self.handle_notice(&notice, now);
+            }
+            self.word.clear();
+        }
     }
 
     /// A notice of relaygate's own for the TTY (no agent could be
@@ -281,11 +347,23 @@ impl Call {
         if text.is_empty() {
             return;
         }
-        self.transcript.push(TranscriptEntry {
-            at: now,
-            party: Party::Agent,
-            text: text.to_owned(),
-        });
+        let relayed = !self.taken_over && !self.review.is_on();
+        self.line(Party::Agent, text, relayed, now);
+        if self.taken_over {
+            // The operator reads it in the console and types for the TTY.
+            self.agent_turn_open = true;
+        } else if self.review.is_on() {
+            let held = self.review.hold(text.to_owned(), now);
+            self.outputs.push_back(Output::Held(held));
+            self.agent_turn_open = true;
+        } else {
+            self.caption_to_tty(text, now);
+        }
+        self.pump(now);
+    }
+
+    /// Queues a caption for the TTY, in the TTY's form.
+    fn caption_to_tty(&mut self, text: &str, now: Duration) {
         let tty = to_tty(text, self.config.table);
         let mut chunk = tty.text;
         if chunk.is_empty() {
@@ -303,7 +381,122 @@ impl Call {
         self.tty.push_str(&chunk);
         self.agent_turn_open = true;
         self.backlog_changed(now);
+    }
+
+    /// Records a transcript line and shows it to the console.
+    fn line(&mut self, party: Party, text: &str, relayed: bool, now: Duration) {
+        let entry = TranscriptEntry {
+            at: now,
+            party,
+            text: text.to_owned(),
+            relayed,
+        };
+        self.transcript.push(entry.clone());
+        self.outputs.push_back(Output::Line(entry));
+    }
+
+    /// Turns caption review on or off. Off sends every held caption, in
+    /// order, as it was committed.
+    pub fn set_caption_review(&mut self, on: bool, now: Duration) {
+        for held in self.review.set(on) {
+            self.release_held(held, Unheld::Released, None, now);
+        }
         self.pump(now);
+    }
+
+    /// Whether committed captions wait for the operator.
+    pub fn caption_review(&self) -> bool {
+        self.review.is_on()
+    }
+
+    /// The operator sends held caption `id` to the TTY as `text`. False
+    /// if there is no such caption.
+    pub fn send_held_caption(&mut self, id: u64, text: &str, now: Duration) -> bool {
+        let Some(held) = self.review.take(id) else {
+            return false;
+        };
+        self.release_held(held, Unheld::Sent, Some(text), now);
+        self.pump(now);
+        true
+    }
+
+    /// The operator drops held caption `id`. False if there is none.
+    pub fn discard_held_caption(&mut self, id: u64, now: Duration) -> bool {
+        if self.review.take(id).is_none() {
+            return false;
+        }
+        self.outputs.push_back(Output::Unheld {
+            id,
+            how: Unheld::Discarded,
+        });
+        self.pump(now);
+        true
+    }
+
+    /// The operator started or stopped editing a held caption: a release
+    /// timer waits meanwhile.
+    pub fn handle_caption_editing(&mut self, on: bool, now: Duration) {
+        self.review.editing(on, now);
+        self.pump(now);
+    }
+
+    /// The captions waiting for the operator, oldest first.
+    pub fn held_captions(&self) -> impl Iterator<Item = &HeldCaption> {
+        self.review.held()
+    }
+
+    fn release_held(&mut self, held: HeldCaption, how: Unheld, text: Option<&str>, now: Duration) {
+        let text = text.unwrap_or(&held.text).trim().to_owned();
+        self.outputs.push_back(Output::Unheld { id: held.id, how });
+        if !text.is_empty() {
+            self.line(Party::Agent, &text, true, now);
+            self.caption_to_tty(&text, now);
+        }
+    }
+
+    /// Text an operator typed for the TTY, printed after what waits. The
+    /// console sends it a word at a time, each with its space.
+    pub fn handle_operator_text(&mut self, text: &str, now: Duration) {
+        let mut chunk = to_tty(text, self.config.table).text;
+        // The TTY form trims spaces at the ends; the word's own space
+        // and line end belong to what the operator typed.
+        if text.ends_with('\n') {
+            chunk.push('\n');
+        } else if text.ends_with(char::is_whitespace) && !chunk.is_empty() {
+            chunk.push(' ');
+        }
+        if chunk.is_empty() {
+            return;
+        }
+        self.line(Party::OperatorToCustomer, text, true, now);
+        self.tty.push_str(&chunk);
+        self.backlog_changed(now);
+        self.pump(now);
+    }
+
+    /// Text an operator typed to be voiced to the agent, after what is
+    /// queued.
+    pub fn handle_operator_speech(&mut self, text: &str, now: Duration) {
+        let text = text.trim();
+        if text.is_empty() {
+            return;
+        }
+        self.line(Party::OperatorToAgent, text, true, now);
+        let p = self.utterance(text.to_owned(), 0, now);
+        self.speech.push_back(p);
+        self.pump(now);
+    }
+
+    /// An operator takes the call over (the relay stops voicing what is
+    /// typed and printing captions) or hands it back.
+    pub fn set_taken_over(&mut self, on: bool, now: Duration) {
+        self.taken_over = on;
+        self.pump(now);
+    }
+
+    /// Whether an operator relays the call by hand.
+    pub fn is_taken_over(&self) -> bool {
+        self.taken_over
     }
 
     /// Whether the agent is speaking now (voice activity on the agent leg).
@@ -390,10 +583,15 @@ impl Call {
             .agent_quiet_since
             .filter(|_| self.agent_turn_open)
             .map(|t| t + self.config.agent_turn_silence);
-        [self.phraser.poll_timeout(), self.tty.deadline(), turn]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.phraser.poll_timeout(),
+            self.tty.deadline(),
+            turn,
+            self.review.deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Whether nothing is waiting in either direction.
@@ -401,6 +599,7 @@ impl Call {
         self.speech.is_empty()
             && self.in_flight.is_empty()
             && self.tty.is_empty()
+            && self.review.held().next().is_none()
             && self.phraser.pending_text().is_empty()
     }
 
@@ -420,6 +619,16 @@ impl Call {
                 .chars()
                 .filter(|c| !c.is_whitespace())
                 .count()
+    }
+
+    /// What the TTY user typed that is not a phrase yet.
+    pub fn pending_typed(&self) -> String {
+        self.phraser.pending_text()
+    }
+
+    /// Characters of agent captions held for the operator.
+    pub fn held_chars(&self) -> usize {
+        self.review.chars()
     }
 
     /// Characters waiting for the TTY.
@@ -460,6 +669,9 @@ impl Call {
 
     /// Moves everything that can move at `now`.
     fn pump(&mut self, now: Duration) {
+        for held in self.review.due(now) {
+            self.release_held(held, Unheld::Released, None, now);
+        }
         self.phraser.handle_timeout(now);
         while let Some(event) = self.phraser.poll_event() {
             self.phrase_event(event, now);
@@ -479,13 +691,12 @@ impl Call {
             PhraseEvent::Typing => self.event(CallEvent::CustomerTyping),
             PhraseEvent::Speak { typed, spoken } => {
                 let typed_chars = typed.chars().filter(|c| !c.is_whitespace()).count();
-                self.transcript.push(TranscriptEntry {
-                    at: now,
-                    party: Party::Customer,
-                    text: typed,
-                });
-                let p = self.utterance(spoken, typed_chars, now);
-                self.speech.push_back(p);
+                self.line(Party::Customer, &typed, !self.taken_over, now);
+                // Taken over, the operator voices it (or not) by hand.
+                if !self.taken_over {
+                    let p = self.utterance(spoken, typed_chars, now);
+                    self.speech.push_back(p);
+                }
             }
             PhraseEvent::Turn => self.event(CallEvent::CustomerTurn),
             PhraseEvent::Ending(e) => self.event(CallEvent::Ending(e)),
@@ -529,6 +740,7 @@ impl Call {
             && quiet
             && !self.agent_speaking
             && !self.captions_pending
+            && self.review.held().next().is_none()
             && self.tty.is_empty()
         {
             self.agent_turn_open = false;

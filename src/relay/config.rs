@@ -34,6 +34,14 @@ pub struct RelayConfig {
     /// given them again ([`super::Call::handle_agent_lost`]). At least
     /// the time the media needs to be counted as gone.
     pub replay_window: Duration,
+    /// A word the TTY user types to ask for a human operator (whole word,
+    /// any case); none: the request is not offered.
+    pub operator_word: Option<String>,
+    /// Printed on the TTY when the operator word is typed.
+    pub operator_notice: String,
+    /// How long a caption held for review waits before it is sent as it
+    /// is; none (the default): until the operator acts (WCAG 2.2.1).
+    pub caption_release: Option<Duration>,
 }
 
 impl Default for RelayConfig {
@@ -60,6 +68,9 @@ impl RelayConfig {
             notice_interval: Duration::from_secs(20),
             agent_turn_silence: Duration::from_millis(1500),
             replay_window: Duration::from_secs(60),
+            operator_word: Some("OPR".into()),
+            operator_notice: "(ASKING FOR AN OPERATOR, PLEASE HOLD)\n".into(),
+            caption_release: None,
         }
     }
 }

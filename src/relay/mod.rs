@@ -32,6 +32,7 @@
 
 mod call;
 mod config;
+pub mod review;
 mod tty_queue;
 
 pub use call::{Call, CallEvent, CallStats, Output, Party, TranscriptEntry, Utterance};

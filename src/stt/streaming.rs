@@ -547,6 +547,9 @@ pub struct StreamingTranscriber {
     history: VecDeque<Word>,
     /// Stream position where the last utterance's kept audio ends.
     speech_end: u64,
+    /// The last hypothesis's words after the committed ones: what the
+    /// agent is heard saying, not final yet.
+    tentative: String,
     /// Scratch for VAD events.
     events: Vec<VadEvent>,
     /// Scratch for resampled audio.
@@ -588,6 +591,7 @@ impl StreamingTranscriber {
             next_window: 0,
             last_audio_end: 0.0,
             history: VecDeque::new(),
+            tentative: String::new(),
             speech_end: 0,
             events: Vec::new(),
             scratch: Vec::new(),
@@ -713,6 +717,12 @@ impl StreamingTranscriber {
         }
     }
 
+    /// The agent's words heard after the committed ones in the last
+    /// hypothesis: shown apart as not final, never printed.
+    pub fn tentative(&self) -> &str {
+        &self.tentative
+    }
+
     /// The engine's result for job `job`: one segment per word (or a few
     /// words per segment), times relative to the job's audio. Returns the
     /// words this makes final (at most one commit). A result for a job
@@ -762,6 +772,17 @@ impl StreamingTranscriber {
         };
         self.history
             .extend(w.policy.committed()[before..].iter().cloned());
+        let committed_end = w.policy.committed().last().map_or(start, |c| c.end);
+        self.tentative = if flight.is_final {
+            String::new()
+        } else {
+            let after: Vec<&str> = words
+                .iter()
+                .filter(|x| x.end > committed_end)
+                .map(|x| x.text.as_str())
+                .collect();
+            after.join(" ")
+        };
         if let Some((from, new_from)) = retry {
             self.retry_tail(flight.window, from, new_from, flight.audio_end);
         }

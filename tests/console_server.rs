@@ -1,0 +1,551 @@
+//! The operator console's server over real sockets: sign-in, sessions,
+//! rate limits, the live channel's Origin check and every command's
+//! authorization. The calls are the registry's own (a tap stands in for
+//! the call loop), so each rule is tried on a call in a known state; the
+//! browser tests (tests/browser) run it with real calls.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+use common::cli::TempDir;
+use futures_util::{SinkExt, StreamExt};
+use relaygate::config::ConsoleConfig;
+use relaygate::console::users::{Role, Users, hash_password};
+use relaygate::gateway::registry::{CallTap, OperatorCommand, Registry};
+use relaygate::relay::{Output, Party, TranscriptEntry};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_util::sync::CancellationToken;
+
+const PASSWORD: &str = "a long enough password";
+
+/// A console on a free loopback port over `registry`.
+struct Running {
+    addr: SocketAddr,
+    _dir: TempDir,
+    stop: CancellationToken,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+async fn console(registry: Registry) -> Running {
+    let dir = TempDir::new();
+    let users_file = dir.join("users.toml");
+    let mut users = Users::default();
+    for (name, role) in [
+        ("alice", Role::Operator),
+        ("bob", Role::Operator),
+        ("sam", Role::Supervisor),
+    ] {
+        users.set(name, role, hash_password(PASSWORD).expect("hash"));
+    }
+    users.save(&users_file).expect("users file");
+    let config: ConsoleConfig = toml::from_str(&format!(
+        "listen = \"127.0.0.1:0\"\nusers = {:?}\n",
+        users_file.display().to_string()
+    ))
+    .expect("console config");
+    let stop = CancellationToken::new();
+    let c = relaygate::console::start(&config, registry, stop.clone())
+        .await
+        .expect("console starts");
+    Running {
+        addr: c.local_addr,
+        _dir: dir,
+        stop,
+    }
+}
+
+/// One HTTP/1.1 answer.
+#[derive(Debug)]
+struct Answer {
+    status: u16,
+    head: String,
+    body: String,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<String> {
+        self.head.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_owned())
+        })
+    }
+
+    /// The session cookie it sets, as `name=value`.
+    fn cookie(&self) -> Option<String> {
+        let set = self.header("set-cookie")?;
+        set.split(';').next().map(str::to_owned)
+    }
+}
+
+fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    extra: &[(&str, &str)],
+    body: &str,
+) -> Answer {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (k, v) in extra {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    if !body.is_empty() {
+        req.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
+    }
+    req.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+    s.write_all(req.as_bytes()).expect("request");
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("answer");
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    Answer {
+        status,
+        head: head.to_owned(),
+        body: body.to_owned(),
+    }
+}
+
+fn form(user: &str, password: &str) -> String {
+    format!("username={user}&password={}", password.replace(' ', "+"))
+}
+
+/// Signs in off the async runtime; the session cookie.
+async fn sign_in(addr: SocketAddr, user: &str) -> String {
+    let user = user.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let a = request(addr, "POST", "/sign-in", &[], &form(&user, PASSWORD));
+        assert_eq!(a.status, 303, "{a:?}");
+        a.cookie().expect("a session cookie")
+    })
+    .await
+    .expect("sign-in")
+}
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn live(addr: SocketAddr, cookie: &str, origin: Option<&str>) -> Result<Ws, u16> {
+    let mut req = format!("ws://{addr}/live")
+        .into_client_request()
+        .expect("request");
+    req.headers_mut()
+        .insert("cookie", cookie.parse().expect("cookie"));
+    if let Some(o) = origin {
+        req.headers_mut()
+            .insert("origin", o.parse().expect("origin"));
+    }
+    match tokio_tungstenite::connect_async(req).await {
+        Ok((ws, _)) => Ok(ws),
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => Err(r.status().as_u16()),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+async fn open_live(addr: SocketAddr, user: &str) -> Ws {
+    let cookie = sign_in(addr, user).await;
+    let mut ws = live(addr, &cookie, Some(&format!("http://{addr}")))
+        .await
+        .expect("upgrade");
+    let hello = next(&mut ws, "hello").await;
+    assert_eq!(hello["name"], user);
+    next(&mut ws, "calls").await;
+    ws
+}
+
+/// The next message of `kind`, skipping call-list updates and others.
+async fn next(ws: &mut Ws, kind: &str) -> Value {
+    let wait = async {
+        while let Some(m) = ws.next().await {
+            if let Ok(Message::Text(t)) = m {
+                let v: Value = serde_json::from_str(t.as_str()).expect("JSON");
+                if v["type"] == kind {
+                    return v;
+                }
+            }
+        }
+        panic!("the channel closed before a {kind:?} message");
+    };
+    tokio::time::timeout(Duration::from_secs(10), wait)
+        .await
+        .unwrap_or_else(|_| panic!("no {kind:?} message"))
+}
+
+/// Sends `cmd` and waits for its answer (`ok`, `opened` or `error`).
+async fn ask(ws: &mut Ws, mut cmd: Value) -> Value {
+    static REF: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let r = REF.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    cmd["ref"] = json!(r);
+    ws.send(Message::Text(cmd.to_string().into()))
+        .await
+        .expect("send");
+    answer(ws, r).await
+}
+
+async fn answer(ws: &mut Ws, r: u64) -> Value {
+    let wait = async {
+        while let Some(Ok(m)) = ws.next().await {
+            if let Message::Text(t) = m {
+                let v: Value = serde_json::from_str(t.as_str()).expect("JSON");
+                if v["ref"] == json!(r) {
+                    return v;
+                }
+            }
+        }
+        panic!("the channel closed before the answer");
+    };
+    tokio::time::timeout(Duration::from_secs(10), wait)
+        .await
+        .expect("an answer")
+}
+
+async fn command(tap: &mut CallTap) -> OperatorCommand {
+    tokio::time::timeout(Duration::from_secs(5), tap.next_command())
+        .await
+        .expect("a command reaches the call")
+        .expect("the call is live")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_but_sign_in_answers_without_a_session() {
+    let c = console(Registry::default()).await;
+    let addr = c.addr;
+    tokio::task::spawn_blocking(move || {
+        let a = request(addr, "GET", "/", &[], "");
+        assert_eq!(a.status, 303);
+        assert_eq!(a.header("location").as_deref(), Some("/sign-in"));
+        for path in ["/api/calls", "/api/me", "/console.js", "/live"] {
+            assert_eq!(request(addr, "GET", path, &[], "").status, 401, "{path}");
+        }
+        assert_eq!(request(addr, "POST", "/sign-out", &[], "").status, 401);
+        let forged = [("Cookie", "relaygate_session=AAAAAAAAAAAAAAAAAAAAAA")];
+        assert_eq!(request(addr, "GET", "/api/calls", &forged, "").status, 401);
+        let page = request(addr, "GET", "/sign-in", &[], "");
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains("Username") && page.body.contains("Sign in"));
+        let csp = page.header("content-security-policy").unwrap_or_default();
+        assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"));
+        assert_eq!(
+            page.header("x-content-type-options").as_deref(),
+            Some("nosniff")
+        );
+    })
+    .await
+    .expect("checks");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_renews_the_session_and_sign_out_ends_it() {
+    let c = console(Registry::default()).await;
+    let addr = c.addr;
+    tokio::task::spawn_blocking(move || {
+        let wrong = request(
+            addr,
+            "POST",
+            "/sign-in",
+            &[],
+            &form("alice", "not it at all"),
+        );
+        assert_eq!(wrong.status, 401);
+        assert!(wrong.body.contains("There is a problem"), "{}", wrong.body);
+        assert!(wrong.body.contains("value=\"alice\""), "the name is kept");
+        assert!(wrong.cookie().is_none(), "no session for a failed sign-in");
+
+        let ok = request(addr, "POST", "/sign-in", &[], &form("alice", PASSWORD));
+        assert_eq!(ok.status, 303);
+        let set = ok.header("set-cookie").expect("cookie");
+        assert!(
+            set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+            "{set}"
+        );
+        let first = ok.cookie().expect("cookie");
+        let me = request(addr, "GET", "/api/me", &[("Cookie", &first)], "");
+        assert_eq!(me.status, 200);
+        assert!(me.body.contains("\"role\":\"operator\""), "{}", me.body);
+        assert_eq!(me.header("cache-control").as_deref(), Some("no-store"));
+
+        // Signing in again on that session gives it a new id; the old
+        // one no longer opens anything.
+        let again = request(
+            addr,
+            "POST",
+            "/sign-in",
+            &[("Cookie", &first)],
+            &form("alice", PASSWORD),
+        );
+        let second = again.cookie().expect("a renewed cookie");
+        assert_ne!(first, second);
+        assert_eq!(
+            request(addr, "GET", "/api/me", &[("Cookie", &first)], "").status,
+            401
+        );
+        assert_eq!(
+            request(addr, "GET", "/api/me", &[("Cookie", &second)], "").status,
+            200
+        );
+
+        // A cross-site form cannot sign anybody out.
+        let cross = [
+            ("Cookie", second.as_str()),
+            ("Origin", "http://evil.example"),
+            ("Sec-Fetch-Site", "cross-site"),
+        ];
+        assert_eq!(request(addr, "POST", "/sign-out", &cross, "").status, 403);
+        let out = request(addr, "POST", "/sign-out", &[("Cookie", &second)], "");
+        assert_eq!(out.status, 303);
+        assert_eq!(
+            request(addr, "GET", "/api/me", &[("Cookie", &second)], "").status,
+            401
+        );
+    })
+    .await
+    .expect("checks");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_sign_in_attempts_is_slowed_and_the_server_keeps_serving() {
+    let c = console(Registry::default()).await;
+    let addr = c.addr;
+    tokio::task::spawn_blocking(move || {
+        let statuses: Vec<u16> = (0..8)
+            .map(|_| request(addr, "POST", "/sign-in", &[], &form("alice", "guess guess")).status)
+            .collect();
+        assert!(statuses[..5].iter().all(|&s| s == 401), "{statuses:?}");
+        assert!(statuses[5..].iter().all(|&s| s == 429), "{statuses:?}");
+        let slowed = request(addr, "POST", "/sign-in", &[], &form("alice", PASSWORD));
+        assert_eq!(slowed.status, 429, "even the right password waits its turn");
+        let wait: u64 = slowed
+            .header("retry-after")
+            .and_then(|s| s.parse().ok())
+            .expect("Retry-After");
+        assert!((1..=20).contains(&wait), "{wait}");
+        assert!(slowed.body.contains("Too many sign-in attempts"));
+        // Another user is not locked out by alice's attacker.
+        assert_eq!(
+            request(addr, "POST", "/sign-in", &[], &form("bob", PASSWORD)).status,
+            303
+        );
+        assert_eq!(request(addr, "GET", "/sign-in", &[], "").status, 200);
+    })
+    .await
+    .expect("checks");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_live_channel_wants_a_session_and_the_consoles_own_origin() {
+    let c = console(Registry::default()).await;
+    let cookie = sign_in(c.addr, "alice").await;
+    let own = format!("http://{}", c.addr);
+    assert_eq!(
+        live(c.addr, "relaygate_session=forged", Some(&own))
+            .await
+            .err(),
+        Some(401)
+    );
+    assert_eq!(
+        live(c.addr, &cookie, Some("http://evil.example"))
+            .await
+            .err(),
+        Some(403)
+    );
+    assert_eq!(live(c.addr, &cookie, None).await.err(), Some(403));
+    let mut ws = live(c.addr, &cookie, Some(&own)).await.expect("own origin");
+    let hello = next(&mut ws, "hello").await;
+    assert_eq!(
+        (hello["name"].as_str(), hello["role"].as_str()),
+        (Some("alice"), Some("operator"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_cannot_read_or_act_on_another_operators_call() {
+    let registry = Registry::default();
+    let mut tap = registry.register(1, "relay");
+    tap.output(
+        &Output::Line(TranscriptEntry {
+            at: Duration::from_secs(2),
+            party: Party::Customer,
+            text: "MY CARD NUMBER IS 4242".into(),
+            relayed: true,
+        }),
+        Duration::from_secs(2),
+    );
+    let c = console(registry.clone()).await;
+    let mut alice = open_live(c.addr, "alice").await;
+    let mut bob = open_live(c.addr, "bob").await;
+    let mut sam = open_live(c.addr, "sam").await;
+
+    // Alice opens the call nobody handles: it is hers, with its past.
+    let opened = ask(&mut alice, json!({"cmd": "open", "call": 1})).await;
+    assert_eq!(opened["type"], "opened", "{opened}");
+    assert_eq!(opened["lines"][0]["text"], "MY CARD NUMBER IS 4242");
+    assert_eq!(registry.list()[0].handler.as_deref(), Some("alice"));
+    let ok = ask(
+        &mut alice,
+        json!({"cmd": "type", "call": 1, "text": "HELLO "}),
+    )
+    .await;
+    assert_eq!(ok["type"], "ok");
+    assert_eq!(
+        command(&mut tap).await,
+        OperatorCommand::Type("HELLO ".into())
+    );
+
+    // Bob may neither read it nor act on it.
+    for cmd in [
+        json!({"cmd": "open", "call": 1}),
+        json!({"cmd": "type", "call": 1, "text": "X"}),
+        json!({"cmd": "speak", "call": 1, "text": "X"}),
+        json!({"cmd": "review", "call": 1, "on": true}),
+        json!({"cmd": "take_over", "call": 1}),
+        json!({"cmd": "release", "call": 1}),
+        json!({"cmd": "leave", "call": 1}),
+        json!({"cmd": "assign", "call": 1, "user": "bob"}),
+    ] {
+        let a = ask(&mut bob, cmd.clone()).await;
+        assert_eq!(a["code"], "forbidden", "{cmd} -> {a}");
+    }
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), tap.next_command())
+            .await
+            .is_err(),
+        "nothing bob asked reached the call"
+    );
+
+    // A supervisor sees it and may take it over; it is then theirs.
+    let seen = ask(&mut sam, json!({"cmd": "open", "call": 1})).await;
+    assert_eq!(seen["type"], "opened");
+    assert_eq!(
+        ask(&mut sam, json!({"cmd": "take_over", "call": 1})).await["type"],
+        "ok"
+    );
+    assert_eq!(command(&mut tap).await, OperatorCommand::TakeOver(true));
+    assert_eq!(registry.list()[0].handler.as_deref(), Some("sam"));
+    let a = ask(&mut alice, json!({"cmd": "type", "call": 1, "text": "X"})).await;
+    assert_eq!(a["code"], "forbidden", "alice's call was taken from her");
+
+    // The supervisor hands it to bob, who may now act on it.
+    let a = ask(
+        &mut sam,
+        json!({"cmd": "assign", "call": 1, "user": "nobody"}),
+    )
+    .await;
+    assert_eq!(a["code"], "not-found");
+    assert_eq!(
+        ask(&mut sam, json!({"cmd": "assign", "call": 1, "user": "bob"})).await["type"],
+        "ok"
+    );
+    assert_eq!(
+        ask(&mut bob, json!({"cmd": "open", "call": 1})).await["type"],
+        "opened"
+    );
+    assert_eq!(
+        ask(
+            &mut bob,
+            json!({"cmd": "speak", "call": 1, "text": "One moment."})
+        )
+        .await["type"],
+        "ok"
+    );
+    assert_eq!(
+        command(&mut tap).await,
+        OperatorCommand::Speak("One moment.".into())
+    );
+
+    // A line said now reaches those following the call.
+    tap.output(
+        &Output::Line(TranscriptEntry {
+            at: Duration::from_secs(9),
+            party: Party::Agent,
+            text: "thank you".into(),
+            relayed: true,
+        }),
+        Duration::from_secs(9),
+    );
+    let line = next(&mut bob, "line").await;
+    assert_eq!(
+        (line["who"].as_str(), line["text"].as_str()),
+        (Some("agent"), Some("thank you"))
+    );
+
+    // Bob's only tab closes: the call goes back to the automatic relay.
+    drop(bob);
+    assert_eq!(command(&mut tap).await, OperatorCommand::Review(false));
+    assert_eq!(command(&mut tap).await, OperatorCommand::TakeOver(false));
+
+    // The call ends: its followers are told, and it is gone.
+    drop(tap);
+    let ended = next(&mut sam, "ended").await;
+    assert_eq!(ended["call"], 1);
+    assert_eq!(
+        ask(&mut sam, json!({"cmd": "open", "call": 1})).await["code"],
+        "not-found"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_frames_are_refused_and_the_channel_stays_open() {
+    let registry = Registry::default();
+    let _tap = registry.register(4, "relay");
+    let c = console(registry).await;
+    let mut ws = open_live(c.addr, "sam").await;
+    for (frame, code) in [
+        (Message::Text("not json".into()), "bad-frame"),
+        (Message::Text("[1, 2]".into()), "bad-frame"),
+        (Message::Binary(vec![1, 2, 3].into()), "bad-frame"),
+        (
+            Message::Text(
+                format!(
+                    "{{\"cmd\":\"type\",\"call\":4,\"text\":\"{}\"}}",
+                    "A".repeat(20_000)
+                )
+                .into(),
+            ),
+            "bad-frame",
+        ),
+        (
+            Message::Text(r#"{"cmd":"dance"}"#.into()),
+            "unknown-command",
+        ),
+        (
+            Message::Text(r#"{"cmd":"type","call":"four"}"#.into()),
+            "bad-request",
+        ),
+        (
+            Message::Text(r#"{"cmd":"send_caption","call":4,"id":99,"text":"x"}"#.into()),
+            "not-found",
+        ),
+        (
+            Message::Text(r#"{"cmd":"open","call":77}"#.into()),
+            "not-found",
+        ),
+    ] {
+        ws.send(frame).await.expect("send");
+        let e = next(&mut ws, "error").await;
+        assert_eq!(e["code"], code, "{e}");
+    }
+    let a = ask(
+        &mut ws,
+        json!({"cmd": "type", "call": 4, "text": "STILL HERE "}),
+    )
+    .await;
+    assert_eq!(a["type"], "ok", "the channel still works: {a}");
+}
