@@ -379,6 +379,9 @@ where
     let decoder = engines.captions.stream(move |h| hyp_tx.send(h).is_ok());
 
     let start = Instant::now();
+    if let Some(t) = &mut tap {
+        t.start_clock();
+    }
     let mut call = Call::new(settings.relay.clone(), Duration::ZERO);
     let mut agent = AgentSide::new(agent);
     if settings.agent_at_start {

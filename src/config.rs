@@ -712,6 +712,30 @@ mod tests {
     }
 
     #[test]
+    fn the_console_listens_beyond_loopback_only_with_tls() {
+        let c = parse("[console]\nlisten = \"127.0.0.1:8080\"\nusers = \"USERS.toml\"\n")
+            .expect("the contract's example");
+        let console = c.console.expect("a console");
+        assert_eq!(console.opr_word, "OPR");
+        assert_eq!(console.caption_release_seconds, 0);
+        let e = parse("[console]\nlisten = \"0.0.0.0:8080\"\nusers = \"u.toml\"\n")
+            .expect_err("clear text on a network");
+        assert_eq!(e.key.as_deref(), Some("console.listen"));
+        assert!(e.to_string().contains("loopback"), "{e}");
+        let e = parse("[console]\nusers = \"u.toml\"\ntls_cert = \"c.pem\"\n").expect_err("no key");
+        assert_eq!(e.key.as_deref(), Some("console.tls_key"));
+        parse(
+            "[console]\nlisten = \"0.0.0.0:8443\"\nusers = \"u.toml\"\ntls_cert = \"c.pem\"\ntls_key = \"k.pem\"\n",
+        )
+        .expect("HTTPS may listen anywhere");
+        let e = parse("[console]\nusers = \"u.toml\"\nopr_word = \"HELP ME\"\n")
+            .expect_err("two words");
+        assert_eq!(e.key.as_deref(), Some("console.opr_word"));
+        let e = parse("[console]\nlisten = \"127.0.0.1:8080\"\n").expect_err("no users");
+        assert!(e.to_string().contains("users"), "{e}");
+    }
+
+    #[test]
     fn the_contract_keys_work() {
         let c = parse(
             "[sip]\nlisten = \"127.0.0.1:5090\"\n[[queue]]\nname = \"support\"\nuri = \"sip:gw@127.0.0.1:5070\"\n[metrics]\nlisten = \"127.0.0.1:9465\"\n",

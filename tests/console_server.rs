@@ -37,7 +37,10 @@ impl Drop for Running {
 }
 
 async fn console(registry: Registry) -> Running {
-    let dir = TempDir::new();
+    console_with(registry, TempDir::new(), "").await
+}
+
+async fn console_with(registry: Registry, dir: TempDir, extra: &str) -> Running {
     let users_file = dir.join("users.toml");
     let mut users = Users::default();
     for (name, role) in [
@@ -49,7 +52,7 @@ async fn console(registry: Registry) -> Running {
     }
     users.save(&users_file).expect("users file");
     let config: ConsoleConfig = toml::from_str(&format!(
-        "listen = \"127.0.0.1:0\"\nusers = {:?}\n",
+        "listen = \"127.0.0.1:0\"\nusers = {:?}\n{extra}",
         users_file.display().to_string()
     ))
     .expect("console config");
@@ -548,4 +551,72 @@ async fn bad_frames_are_refused_and_the_channel_stays_open() {
     )
     .await;
     assert_eq!(a["type"], "ok", "the channel still works: {a}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_certificate_the_console_speaks_only_https_and_its_cookie_is_secure() {
+    let dir = TempDir::new();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+        ])
+        .args(["-nodes", "-days", "1", "-subj", "/CN=localhost"])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl (scripts/debian-packages installs it)");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let extra = format!(
+        "tls_cert = {:?}\ntls_key = {:?}\n",
+        cert.display().to_string(),
+        key.display().to_string()
+    );
+    let c = console_with(Registry::default(), dir, &extra).await;
+    let addr = c.addr;
+    tokio::task::spawn_blocking(move || {
+        let curl = |args: &[&str]| {
+            let out = std::process::Command::new("curl")
+                .args(["-s", "-i", "--max-time", "10"])
+                .args(args)
+                .output()
+                .expect("curl (scripts/debian-packages installs it)");
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        };
+        let signed = curl(&[
+            "--cacert",
+            &cert.display().to_string(),
+            "-d",
+            &form("alice", PASSWORD),
+            &format!("https://{addr}/sign-in"),
+        ]);
+        let status = signed.lines().next().unwrap_or_default();
+        assert!(
+            status.starts_with("HTTP/") && status.contains(" 303"),
+            "{signed}"
+        );
+        let cookie = signed
+            .lines()
+            .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
+            .expect("a session cookie");
+        assert!(cookie.contains("Secure"), "{cookie}");
+        let plain = curl(&[&format!("http://{addr}/sign-in")]);
+        assert!(
+            !plain.contains("200 OK"),
+            "no page over plain HTTP: {plain}"
+        );
+    })
+    .await
+    .expect("checks");
 }

@@ -116,6 +116,8 @@ pub struct Held {
     pub id: u64,
     /// The committed text.
     pub text: String,
+    /// When it was committed, Unix milliseconds.
+    pub at_ms: u64,
     /// When a timer sends it as it is, Unix milliseconds.
     pub release_at_ms: Option<u64>,
 }
@@ -442,6 +444,12 @@ pub struct CallTap {
 }
 
 impl CallTap {
+    /// Call time starts now: the call loop's clock and the times the
+    /// console shows agree to the millisecond.
+    pub fn start_clock(&mut self) {
+        self.started = SystemTime::now();
+    }
+
     /// The next operator command.
     pub async fn next_command(&mut self) -> Option<OperatorCommand> {
         self.commands.recv().await
@@ -468,7 +476,7 @@ impl CallTap {
                 self.call.send(CallMessage::Line { call: id, line });
             }
             Output::Held(h) => {
-                let held = self.held(h);
+                let held = self.held(h, now);
                 v.held.push(held.clone());
                 self.call.send(CallMessage::Held { call: id, held });
             }
@@ -508,10 +516,11 @@ impl CallTap {
         }
     }
 
-    fn held(&self, h: &HeldCaption) -> Held {
+    fn held(&self, h: &HeldCaption, now: Duration) -> Held {
         Held {
             id: h.id,
             text: h.text.clone(),
+            at_ms: self.at_ms(now),
             release_at_ms: h.release_at.map(|t| self.at_ms(t)),
         }
     }

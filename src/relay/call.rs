@@ -110,7 +110,7 @@ pub struct TranscriptEntry {
     pub text: String,
     /// Whether the relay passed it on by itself: false for what the
     /// caller typed or the agent said while an operator had taken the
-    /// call over, and for agent captions still held for review.
+    /// call over.
     pub relayed: bool,
 }
 
@@ -347,16 +347,17 @@ impl Call {
         if text.is_empty() {
             return;
         }
-        let relayed = !self.taken_over && !self.review.is_on();
-        self.line(Party::Agent, text, relayed, now);
         if self.taken_over {
             // The operator reads it in the console and types for the TTY.
+            self.line(Party::Agent, text, false, now);
             self.agent_turn_open = true;
         } else if self.review.is_on() {
+            // It becomes a transcript line when the operator sends it.
             let held = self.review.hold(text.to_owned(), now);
             self.outputs.push_back(Output::Held(held));
             self.agent_turn_open = true;
         } else {
+            self.line(Party::Agent, text, true, now);
             self.caption_to_tty(text, now);
         }
         self.pump(now);

@@ -330,6 +330,11 @@ export async function startCall(server, {
       `--- TTY phone log ---\n${tail(tty.stderr, 15)}`,
       `--- agent phone log ---\n${tail(agent.stderr, 15)}`,
     ].join('\n'),
+    // Ends the TTY's typing: it hangs up `linger` seconds later.
+    async hangUp(timeout = 60000) {
+      tty.child.stdin.end();
+      await waitFor('the TTY phone to hang up', () => tty.exited, { timeout });
+    },
     async stop() {
       try { tty.child.stdin.end(); } catch { /* closed */ }
       await Promise.all([stop(tty, { grace: 3000 }), stop(agent, { grace: 3000 })]);

@@ -115,12 +115,10 @@ function isSupervisor() {
   return app.role === 'supervisor' || app.role === 'admin';
 }
 
-// Moves focus to `target` (an element) if focus is inside `from` or was
-// already lost to <body>. Never leaves focus on <body>.
+// Moves focus to `target` if it is inside `from`, which is about to be
+// hidden or removed: focus never falls back to <body>.
 function rescueFocus(from, target) {
-  const active = document.activeElement;
-  if (active && active !== document.body && !(from && from.contains(active))) return;
-  (target || els.callHeading).focus();
+  if (from && from.contains(document.activeElement)) (target || els.callHeading).focus();
 }
 
 function focusEnd(input) {
@@ -262,7 +260,9 @@ function describe(c) {
 // the same words as one phrase ("Call 3, line relay, 2 minutes, ...").
 function fillCallButton(button, c) {
   const meta = describe(c);
-  button.setAttribute('aria-label', `Call ${c.id}, ${meta}`);
+  const name = `Call ${c.id}, ${meta}`;
+  if (button.getAttribute('aria-label') === name) return;
+  button.setAttribute('aria-label', name);
   button.textContent = '';
   const title = document.createElement('span');
   title.className = 'call-title';
@@ -626,12 +626,11 @@ function dropCall(key) {
   if (!oc) return;
   app.open.delete(key);
   if (app.selected === key) {
+    // What had focus in the call's panel is about to be hidden.
+    rescueFocus(els.callHeading.parentElement, els.callHeading);
     app.selected = null;
     markSelected();
-    const main = els.callHeading.parentElement;
-    const hadFocus = main.contains(document.activeElement) || document.activeElement === document.body;
     renderSelected();
-    if (hadFocus && (document.activeElement === document.body || !document.activeElement)) els.callHeading.focus();
   }
   oc.log.remove();
   oc.heldList.remove();
@@ -739,8 +738,7 @@ function visibleHeld(oc) {
 // before, else the held captions' heading (never <body>).
 function focusAfterHeld(oc, item) {
   const li = item.li;
-  const focusWasHere = li.contains(document.activeElement) || document.activeElement === document.body;
-  if (!focusWasHere || app.selected !== oc.key) return false;
+  if (!li.contains(document.activeElement) || app.selected !== oc.key) return false;
   const list = visibleHeld(oc).filter((h) => h !== item);
   const after = list.find((h) => li.compareDocumentPosition(h.li) & Node.DOCUMENT_POSITION_FOLLOWING);
   const target = after || list[list.length - 1];
