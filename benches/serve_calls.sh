@@ -44,6 +44,16 @@
 #   CALLS="1 2" STAGGER=0 benches/serve_calls.sh  (a quick look)
 #   RELAYGATE=/path/to/relaygate MODEL=/path/to/ggml-base.bin benches/serve_calls.sh
 #
+# TABS=N (default 0: none) adds two runs of N calls, one every
+# TABS_MS ms (default 2500, so that all N are live together), on a
+# server with the operator console: the first with no console open,
+# the second with N console tabs (benches/console_tabs.rs), each
+# following one call with caption review on and sending every held
+# caption back at once, corrected. It prints how long a committed
+# caption took to appear in a tab and a "Send" to come back as sent,
+# and the calls' figures of the second run against the first's.
+#   TABS=20 CALLS=1 STAGGER=0 benches/serve_calls.sh   (the console figures)
+#
 # DECODERS sets `limits.caption_decoders` (default: the server's, one
 # per core).
 # CALLS (default "1 2 4 6"; docs/benchmarks.md has "1 2 4 6 8") are the
@@ -66,6 +76,9 @@ model=${MODEL:-$HOME/.cache/relaygate/models/ggml-tiny.en.bin}
 counts=${CALLS:-1 2 4 6}
 stagger=${STAGGER:-6}
 stagger_ms=${STAGGER_MS:-4750}
+tabs=${TABS:-0}
+tabs_ms=${TABS_MS:-2500}
+console_port=28080
 [ -f "$model" ] || { echo "no whisper model at $model (scripts/setup)" >&2; exit 1; }
 for t in sipp minimodem sox curl; do
     command -v "$t" >/dev/null || { echo "$t is needed" >&2; exit 1; }
@@ -133,6 +146,18 @@ ${DECODERS:+caption_decoders = $DECODERS}
 agent = "Relay call."
 EOF
 
+config=$work/relaygate.toml
+tabs_now=0
+if [ "$tabs" -gt 0 ]; then
+    cargo bench --quiet --bench console_tabs --no-run 2>/dev/null
+    for i in $(seq "$tabs"); do
+        printf 'bench password\n' | "$rg" users add "bench$i" --role supervisor \
+            --file "$work/users.toml" >/dev/null
+    done
+    { cat "$work/relaygate.toml"; printf '[console]\nlisten = "127.0.0.1:%s"\nusers = "%s"\n' \
+        "$console_port" "$work/users.toml"; } > "$work/console.toml"
+fi
+
 rss() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null || true; }
 
 # run NAME N RATE RATE_PERIOD_MS: one server, N calls; leaves
@@ -140,14 +165,19 @@ rss() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null || true; }
 # peak kB).
 run() {
     local name=$1 n=$2 rate=$3 period=$4 log=$work/$1.log pid agents sampler
-    RELAYGATE_LOG=${SERVE_LOG:-info,rsipstack=warn,relaygate::stt::decoder_thread=debug,relaygate::call_runner=debug} "$rg" serve --config "$work/relaygate.toml" \
+    RELAYGATE_LOG=${SERVE_LOG:-info,rsipstack=warn,relaygate::stt::decoder_thread=debug,relaygate::call_runner=debug} "$rg" serve --config "$config" \
         --model "$model" 2> "$log" &
     pid=$!
     for _ in $(seq 300); do grep -q 'relaygate serving' "$log" && break; sleep 0.1; done
     grep -q 'relaygate serving' "$log" || { cat "$log" >&2; echo "serve did not start" >&2; exit 1; }
     sleep 2
-    local idle
+    local idle tabs_pid=
     idle=$(rss "$pid")
+    if [ "$tabs_now" -gt 0 ]; then
+        cargo bench --quiet --bench console_tabs -- "127.0.0.1:$console_port" bench \
+            "bench password" "$tabs_now" 240 > "$work/$name.tabs" 2> "$work/$name.tabs.err" &
+        tabs_pid=$!
+    fi
     (cd "$work" && exec sipp -sf agent.xml -p "$agent_port" -mp 44000 -m "$n" \
         -i 127.0.0.1 -mi 127.0.0.1 -nostdin -timeout 200 >/dev/null 2>&1) &
     agents=$!
@@ -164,6 +194,7 @@ run() {
         sleep 0.1
     done
     curl -s "http://127.0.0.1:$metrics_port/metrics" > "$work/$name.metrics" || true
+    [ -n "$tabs_pid" ] && { wait "$tabs_pid" || echo "$name: console tabs exited with $?" >&2; }
     kill -INT "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
     kill "$agents" 2>/dev/null || true
@@ -204,8 +235,25 @@ if [ "$stagger" -gt 0 ]; then
     runs+=("s$stagger")
 fi
 
-calls_of() { case $1 in n*) echo "${1#n}" ;; s*) echo "${1#s}" ;; esac; }
-label() { case $1 in n*) echo "${1#n} at once" ;; s*) echo "${1#s}, one every $(awk -v m="$stagger_ms" 'BEGIN { print m / 1000 }') s" ;; esac; }
+console_runs=()
+if [ "$tabs" -gt 0 ]; then
+    config=$work/console.toml
+    echo "running $tabs calls, one every $tabs_ms ms, console on, no tab open" >&2
+    run "c$tabs" "$tabs" 1 "$tabs_ms"
+    echo "running $tabs calls, one every $tabs_ms ms, $tabs console tabs following them" >&2
+    tabs_now=$tabs
+    run "t$tabs" "$tabs" 1 "$tabs_ms"
+    tabs_now=0
+    console_runs=("c$tabs" "t$tabs")
+fi
+
+calls_of() { case $1 in n*) echo "${1#n}" ;; [sct]*) echo "${1#?}" ;; esac; }
+label() { case $1 in
+    n*) echo "${1#n} at once" ;;
+    s*) echo "${1#s}, one every $(awk -v m="$stagger_ms" 'BEGIN { print m / 1000 }') s" ;;
+    c*) echo "${1#c}, one every $(awk -v m="$tabs_ms" 'BEGIN { print m / 1000 }') s, console, no tab" ;;
+    t*) echo "${1#t}, one every $(awk -v m="$tabs_ms" 'BEGIN { print m / 1000 }') s, ${1#t} console tabs" ;;
+    esac; }
 mb() { awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }'; }
 
 echo "load average before the runs: $load"
@@ -269,7 +317,7 @@ for r in "${runs[@]}"; do
     echo "| $(label "$r") | $(mb "$idle") MB | $(mb "$peak") MB | $(mb $((peak - idle))) MB | $per |"
 done
 echo
-lost=$(for r in "${runs[@]}"; do cat "$work/$r.metrics"; done |
+lost=$(for r in "${runs[@]}" "${console_runs[@]}"; do cat "$work/$r.metrics"; done |
     awk '/^relaygate_characters_total\{direction="lost"\}/ { s += $2 } END { print s + 0 }')
 if [ "$stagger" -gt 0 ]; then
     # Lines of the staggered run that closed (customer-turn) while a
@@ -293,6 +341,32 @@ ms = [phrase[c] for c in busy]
 mean = f"{sum(ms) / len(ms):.0f} ms, worst {max(ms):.0f} ms" if ms else "-"
 print(f"staggered run: {len(busy)} of {len(phrase)} lines closed with a caption decode running; their phrase to speech: mean {mean}")
 PY
+fi
+if [ "$tabs" -gt 0 ]; then
+    c=$work/c$tabs.ended t=$work/t$tabs.ended
+    echo
+    echo "Console: $tabs calls with and without $tabs tabs following them (caption review on, every held caption sent back at once, corrected):"
+    echo
+    echo "| run | relayed | caption p95, mean over calls | caption p95, worst call | phrase to speech, mean | phrase to speech, worst call | commit to TTY, mean | chars lost |"
+    echo "|---|---|---|---|---|---|---|---|"
+    for r in "${console_runs[@]}"; do
+        f=$work/$r.ended
+        read -r _ p95mean p95max < <(stats "$f" caption_delay_p95_ms)
+        read -r _ pm pmax < <(stats "$f" phrase_to_speech_mean_ms)
+        read -r _ tm _ < <(stats "$f" commit_to_tty_mean_ms)
+        echo "| $(label "$r") | $(relayed "$f") of $tabs | $p95mean ms | $p95max ms | $pm ms | $pmax ms | $tm ms | $(total "$f" chars_lost) |"
+    done
+    read -r _ cp _ < <(stats "$c" caption_delay_p95_ms)
+    read -r _ tp _ < <(stats "$t" caption_delay_p95_ms)
+    read -r _ cs _ < <(stats "$c" phrase_to_speech_mean_ms)
+    read -r _ ts _ < <(stats "$t" phrase_to_speech_mean_ms)
+    echo
+    echo "with tabs x without: caption p95 $(ratio "$tp" "$cp"), phrase to speech $(ratio "$ts" "$cs") (goal: within 1.10)"
+    echo
+    echo "In the tabs (commit to arrival; Send to the caption coming back as sent):"
+    echo
+    sed 's/^console_tabs /    /' "$work/t$tabs.tabs"
+    [ -s "$work/t$tabs.tabs.err" ] && sed 's/^/    tabs: /' "$work/t$tabs.tabs.err"
 fi
 echo "relaygate_characters_total{direction=\"lost\"}, summed over the runs' servers: $lost"
 echo "bench wall time: $(($(date +%s) - bench_start)) s (reference idle RSS of the $(label "$one") run: $(mb "$ref_idle") MB)"

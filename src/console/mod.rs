@@ -24,6 +24,7 @@ use axum::extract::{FromRef, Json};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use axum::serve::ListenerExt;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -165,8 +166,14 @@ pub async fn start(
                 token.cancelled().await;
                 h.graceful_shutdown(Some(Duration::from_secs(5)));
             });
-            let server = axum_server::from_tcp_rustls(listener, tls)
+            // TCP_NODELAY: a live-channel answer often goes out as two
+            // small frames, and Nagle's algorithm would hold the second
+            // for the peer's delayed ACK (40 ms here).
+            let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(tls)
+                .acceptor(axum_server::accept::NoDelayAcceptor::new());
+            let server = axum_server::from_tcp(listener)
                 .map_err(|source| ConsoleError::Bind { addr, source })?
+                .acceptor(acceptor)
                 .handle(handle);
             tokio::spawn(async move {
                 if let Err(e) = server.serve(service).await {
@@ -176,7 +183,11 @@ pub async fn start(
         }
         None => {
             let listener = tokio::net::TcpListener::from_std(listener)
-                .map_err(|source| ConsoleError::Bind { addr, source })?;
+                .map_err(|source| ConsoleError::Bind { addr, source })?
+                .tap_io(|tcp| {
+                    // As for HTTPS: no Nagle delay on the live channel.
+                    let _ = tcp.set_nodelay(true);
+                });
             tokio::spawn(async move {
                 let served = axum::serve(listener, service)
                     .with_graceful_shutdown(stop.cancelled_owned())

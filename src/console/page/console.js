@@ -13,6 +13,7 @@
 // - one polite status region announces what matters, sparingly.
 
 const TAGS = ['(LAUGHS)', '(MUSIC ON HOLD)', '(RECORDED MESSAGE)', '(UNCLEAR)'];
+const TITLE = document.title;
 
 const el = (id) => document.getElementById(id);
 const els = {
@@ -317,7 +318,9 @@ function onCalls(list) {
   els.noCalls.hidden = keys.length > 0;
   renderQueue();
   const oc = selectedCall();
-  if (oc) renderSummary(oc);
+  // A call gone from the list has ended, even if its `ended` was missed.
+  if (oc && !oc.ended && !keys.includes(oc.key)) onEnded(oc.key);
+  else if (oc) renderSummary(oc);
 }
 
 function neighbourButton(li) {
@@ -429,6 +432,7 @@ function openCall(key) {
     id: meta ? meta.id : Number(key),
     log: claimLog(),
     lastSeq: -Infinity,
+    typedLine: null, // the .text of the operator's line to the caller not ended yet
     heldList,
     held: new Map(),
     tentative: '',
@@ -471,6 +475,7 @@ function renderSelected() {
     showLog(app.placeholderLog);
     for (const list of els.heldLists.children) list.hidden = true;
     els.callHeading.textContent = 'No call open';
+    document.title = TITLE;
     els.callSummary.textContent = 'Choose a call from the list of calls.';
     for (const e of [els.callTurn, els.controls, els.pending, els.held, els.compose]) e.hidden = true;
     return;
@@ -478,6 +483,7 @@ function renderSelected() {
   showLog(oc.log);
   for (const list of els.heldLists.children) list.hidden = list !== oc.heldList;
   els.callHeading.textContent = oc.ended ? `Call ${oc.id} (ended)` : `Call ${oc.id}`;
+  document.title = `${els.callHeading.textContent} - ${TITLE}`;
   renderSummary(oc);
   els.controls.hidden = false;
   for (const e of [els.takeOver, els.review.parentElement, els.leave]) e.hidden = oc.ended;
@@ -567,11 +573,22 @@ function appendLine(oc, l) {
     if (l.seq <= oc.lastSeq) return;
     oc.lastSeq = l.seq;
   }
+  const body = l.text || '';
+  // The operator's words to the caller come a word at a time: they join
+  // the line being typed (appended, so a screen reader reads only the
+  // new word) until a line end closes it.
+  const open = oc.typedLine;
+  if (l.who === 'operator-to-caller' && open && open.isConnected) {
+    if (/\S/.test(body)) open.appendChild(document.createTextNode(body));
+    if (body.endsWith('\n')) oc.typedLine = null;
+    scrollLog(oc);
+    return;
+  }
   const p = document.createElement('p');
   p.className = `line line-${String(l.who || 'other').replace(/[^a-z-]/g, '')}`;
-  // A line the relay did not pass on by itself: the agent's words while
-  // captions are held or the call is taken over, the caller's while
-  // taken over. What the operator sends on comes as a line of its own.
+  // A line the relay did not pass on by itself: what the agent said and
+  // the caller typed while the call was taken over. What the operator
+  // sends on comes as a line of its own.
   const held = l.relayed === false;
   if (held) p.classList.add('line-not-relayed');
   const who = document.createElement('span');
@@ -580,9 +597,14 @@ function appendLine(oc, l) {
   const text = document.createElement('span');
   text.className = 'text';
   // A line end on its own (the operator pressed Enter) is named.
-  text.textContent = /\S/.test(l.text || '') ? l.text : '(new line)';
+  text.textContent = /\S/.test(body) ? body : '(new line)';
   p.append(who, text);
   oc.log.appendChild(p);
+  oc.typedLine = l.who === 'operator-to-caller' && /\S/.test(body) && !body.endsWith('\n') ? text : null;
+  scrollLog(oc);
+}
+
+function scrollLog(oc) {
   if (app.selected === oc.key && !app.scrollPaused) oc.log.scrollTop = oc.log.scrollHeight;
 }
 
@@ -651,17 +673,18 @@ function renderHeldEmpty(oc) {
   els.heldEmpty.hidden = shown;
 }
 
-function releaseText(at) {
-  return typeof at === 'number'
-    ? `Goes to the caller by itself at ${clock(at)}, unless you are editing it.`
-    : 'Waits for you.';
+function releaseText(h) {
+  const said = typeof h.at_ms === 'number' ? `Said at ${clock(h.at_ms)}. ` : '';
+  return said + (typeof h.release_at_ms === 'number'
+    ? `Goes to the caller by itself at ${clock(h.release_at_ms)}, unless you are editing it.`
+    : 'Waits for you.');
 }
 
 function addHeld(oc, h) {
   const id = keyOf(h.id);
   const existing = oc.held.get(id);
   if (existing) {
-    existing.timer.textContent = releaseText(h.release_at_ms);
+    existing.timer.textContent = releaseText(h);
     if (!existing.dirty && document.activeElement !== existing.input && typeof h.text === 'string') {
       existing.input.value = h.text;
     }
@@ -683,7 +706,7 @@ function addHeld(oc, h) {
   const timer = document.createElement('p');
   timer.className = 'hint held-timer';
   timer.id = `${base}-timer`;
-  timer.textContent = releaseText(h.release_at_ms);
+  timer.textContent = releaseText(h);
   input.setAttribute('aria-describedby', timer.id);
   const actions = document.createElement('div');
   actions.className = 'actions';
