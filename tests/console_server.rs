@@ -376,6 +376,26 @@ async fn the_live_channel_wants_a_session_and_the_consoles_own_origin() {
         (hello["name"].as_str(), hello["role"].as_str()),
         (Some("alice"), Some("operator"))
     );
+
+    // Signing out in another tab closes this channel too.
+    let addr = c.addr;
+    let out = tokio::task::spawn_blocking(move || {
+        request(addr, "POST", "/sign-out", &[("Cookie", &cookie)], "")
+    })
+    .await
+    .expect("sign-out");
+    assert_eq!(out.status, 303);
+    let closed = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(m) = ws.next().await {
+            if let Ok(Message::Close(frame)) = m {
+                return frame.map(|f| u16::from(f.code));
+            }
+        }
+        None
+    })
+    .await
+    .expect("the channel closes");
+    assert_eq!(closed, Some(4401));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -23,6 +23,9 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tower_sessions::session::Id;
+use tower_sessions::session_store::SessionStore;
+use tower_sessions::{MemoryStore, Session};
 use tracing::{Instrument, info, info_span};
 
 use super::access::{Action, Decision, decide};
@@ -56,7 +59,13 @@ pub struct LiveState {
     pub stop: CancellationToken,
     /// The open channels, waited for at shutdown.
     pub tracker: TaskTracker,
+    /// The sessions, to notice one that ended (signed out in another
+    /// tab, or expired) while its channel is open.
+    pub sessions: MemoryStore,
 }
+
+/// How often an open channel checks that its session still exists.
+const SESSION_CHECK: Duration = Duration::from_secs(15);
 
 /// Whether `headers` carry the console's own origin.
 pub fn origin_allowed(headers: &HeaderMap, public_origin: Option<&str>, tls: bool) -> bool {
@@ -78,6 +87,7 @@ pub fn origin_allowed(headers: &HeaderMap, public_origin: Option<&str>, tls: boo
 /// `GET /live`: upgrades a signed-in tab from the console's own page.
 pub async fn upgrade(
     user: SignedIn,
+    session: Session,
     State(state): State<LiveState>,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
@@ -95,7 +105,11 @@ pub async fn upgrade(
         .max_frame_size(MAX_FRAME_BYTES)
         .on_upgrade(move |socket| {
             let span = info_span!("console", user = %user.name);
-            tracker.track_future(Channel::new(user, state).run(socket).instrument(span))
+            tracker.track_future(
+                Channel::new(user, state)
+                    .run(socket, session.id())
+                    .instrument(span),
+            )
         })
 }
 
@@ -199,8 +213,10 @@ impl Channel {
         }
     }
 
-    async fn run(mut self, socket: WebSocket) {
+    async fn run(mut self, socket: WebSocket, session: Option<Id>) {
         let (mut tx, mut rx) = socket.split();
+        let mut check = tokio::time::interval(SESSION_CHECK);
+        check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut changes = self.state.registry.changes();
         let hello = json!({"type": "hello", "name": self.user.name, "role": self.user.role});
         self.out.push(hello);
@@ -233,6 +249,22 @@ impl Channel {
                     self.out.push(list);
                 }
                 m = next_message(&mut self.opened) => self.call_message(m),
+                _ = check.tick() => {
+                    let live = match &session {
+                        Some(id) => matches!(self.state.sessions.load(id).await, Ok(Some(_))),
+                        None => false,
+                    };
+                    if !live {
+                        info!("live channel closed: the session ended");
+                        let _ = tx
+                            .send(Message::Close(Some(CloseFrame {
+                                code: 4401,
+                                reason: "signed out".into(),
+                            })))
+                            .await;
+                        break;
+                    }
+                }
                 () = stop.cancelled() => {
                     let _ = tx
                         .send(Message::Close(Some(CloseFrame {

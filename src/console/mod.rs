@@ -146,6 +146,7 @@ pub async fn start(
             users: config.users.clone(),
             stop: stop.clone(),
             tracker: tracker.clone(),
+            sessions: MemoryStore::default(),
         },
     };
     let app = router(state, tls.is_some());
@@ -210,7 +211,7 @@ fn router(state: AppState, tls: bool) -> Router {
     // Secure cookies over HTTPS. Without TLS the console only listens on
     // loopback, where the cookie never crosses a network, and a Secure
     // cookie would be dropped by clients that keep the rule strictly.
-    let sessions = SessionManagerLayer::new(MemoryStore::default())
+    let sessions = SessionManagerLayer::new(state.live.sessions.clone())
         .with_name("relaygate_session")
         .with_secure(tls)
         .with_http_only(true)

@@ -539,11 +539,18 @@ impl CallTap {
         }
         if typing != self.last_typing {
             typing.clone_into(&mut self.last_typing);
-            self.call.view().typing = typing.to_owned();
+            let mut v = self.call.view();
+            v.typing = typing.to_owned();
             self.call.send(CallMessage::Typing {
                 call: id,
                 text: typing.to_owned(),
             });
+            // Typing until what was typed becomes a line.
+            let typing_now = !typing.trim().is_empty();
+            if v.caller_typing != typing_now {
+                v.caller_typing = typing_now;
+                self.call.state_changed(&v);
+            }
         }
     }
 
