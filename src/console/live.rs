@@ -256,22 +256,12 @@ impl Channel {
                     };
                     if !live {
                         info!("live channel closed: the session ended");
-                        let _ = tx
-                            .send(Message::Close(Some(CloseFrame {
-                                code: 4401,
-                                reason: "signed out".into(),
-                            })))
-                            .await;
+                        let _ = tx.send(close_frame(4401, "signed out")).await;
                         break;
                     }
                 }
                 () = stop.cancelled() => {
-                    let _ = tx
-                        .send(Message::Close(Some(CloseFrame {
-                            code: 1001,
-                            reason: "relaygate is stopping".into(),
-                        })))
-                        .await;
+                    let _ = tx.send(close_frame(1001, "relaygate is stopping")).await;
                     break;
                 }
             }
@@ -503,6 +493,13 @@ impl Channel {
             Err(RecvError::Closed) => self.opened = None,
         }
     }
+}
+
+fn close_frame(code: u16, reason: &'static str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: reason.into(),
+    }))
 }
 
 async fn next_message(opened: &mut Option<Opened>) -> Result<CallMessage, RecvError> {
