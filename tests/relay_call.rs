@@ -514,6 +514,17 @@ fn an_operator_who_takes_over_relays_by_hand() {
     w.drain();
     w.run(Duration::from_secs(10));
     assert!(w.printed.contains("THANK YOU\n"), "{:?}", w.printed);
+    w.call.set_taken_over(false, w.now);
+    w.agent_says("your order ships today");
+    w.call.handle_operator_text("Operator ", w.now);
+    w.drain();
+    w.run(Duration::from_secs(5));
+    assert!(
+        w.printed.contains("TODAY OPERATOR"),
+        "a space between a caption and the operator's word: {:?}",
+        w.printed
+    );
+    w.call.set_taken_over(true, w.now);
     assert_eq!(
         w.heard.last().map(String::as_str),
         Some("The caller says hello.")

@@ -394,7 +394,11 @@ impl Channel {
             Command::Open { .. } => Ok(Some(self.open(call))),
             Command::Close { .. } => Ok(None),
             Command::Leave { .. } => {
+                // Nobody is left to review or relay by hand: the call
+                // goes back to the automatic relay.
                 call.leave(&me);
+                call.command(OperatorCommand::Review(false));
+                call.command(OperatorCommand::TakeOver(false));
                 info!(call = id, "left the call");
                 Ok(None)
             }

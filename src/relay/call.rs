@@ -469,6 +469,12 @@ impl Call {
         if chunk.is_empty() {
             return;
         }
+        // A word after a caption (or a notice) needs its space.
+        if self.tty.last().is_some_and(|c| !c.is_whitespace())
+            && !chunk.starts_with(char::is_whitespace)
+        {
+            chunk.insert(0, ' ');
+        }
         self.line(Party::OperatorToCustomer, text, true, now);
         self.tty.push_str(&chunk);
         self.backlog_changed(now);

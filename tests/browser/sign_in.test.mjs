@@ -170,3 +170,17 @@ test('when the session is gone the page reconnects, is refused and goes to the s
   await page.getByLabel('Username').waitFor();
   await page.close();
 }));
+
+test('signing out in one tab sends the other tabs of the session to the sign-in page', { timeout: 60000 }, t0(async () => {
+  page = await newPage(browser);
+  await signIn(page, server.base, 'alice');
+  const other = await page.context().newPage();
+  try {
+    await other.goto(`${server.base}/`);
+    await waitFor('the other tab to connect', async () => /^Connected/.test(await other.locator('#connection').textContent()));
+    await Promise.all([page.waitForURL(`${server.base}/sign-in`), page.getByRole('button', { name: 'Sign out' }).click()]);
+    await other.waitForURL(`${server.base}/sign-in`, { timeout: 40000 });
+  } finally {
+    await page.context().close();
+  }
+}));

@@ -161,10 +161,15 @@ function connect() {
     }
     if (m && typeof m === 'object') handle(m);
   });
-  ws.addEventListener('close', () => {
+  ws.addEventListener('close', (ev) => {
     if (app.ws === ws) app.ws = null;
     for (const p of app.pending.values()) if (p.onError) p.onError();
     app.pending.clear();
+    // 4401: the session ended (signed out, expired).
+    if (ev.code === 4401) {
+      location.assign('/sign-in');
+      return;
+    }
     retry();
   });
 }
