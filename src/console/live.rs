@@ -40,8 +40,9 @@ pub const MAX_COMMAND_BYTES: usize = 16 * 1024;
 const MAX_FRAME_BYTES: usize = 1024 * 1024;
 /// Text longer than this in one command is refused.
 const MAX_TEXT_CHARS: usize = 4096;
-/// Call-list updates are sent at most this often.
-const LIST_EVERY: Duration = Duration::from_millis(150);
+/// Call-list updates are sent at most this often: the list shows
+/// metadata (a backlog changes with every printed line), not a ticker.
+const LIST_EVERY: Duration = Duration::from_millis(500);
 
 /// What the live channel needs.
 #[derive(Debug, Clone)]
@@ -199,8 +200,9 @@ struct Channel {
     user: SignedIn,
     state: LiveState,
     opened: Option<Opened>,
-    /// Messages to send, in order, once the command is handled.
-    out: Vec<Value>,
+    /// Messages to send, in order, once the command is handled, as JSON
+    /// text.
+    out: Vec<String>,
 }
 
 impl Channel {
@@ -219,13 +221,14 @@ impl Channel {
         check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut changes = self.state.registry.changes();
         let hello = json!({"type": "hello", "name": self.user.name, "role": self.user.role});
-        self.out.push(hello);
-        self.out.push(self.calls());
+        self.push(hello);
+        let list = self.calls();
+        self.out.push(list);
         let mut list_due: Option<Instant> = None;
         let stop = self.state.stop.clone();
         loop {
             for m in std::mem::take(&mut self.out) {
-                if tx.send(Message::Text(m.to_string().into())).await.is_err() {
+                if tx.send(Message::Text(m.into())).await.is_err() {
                     self.close();
                     return;
                 }
@@ -284,8 +287,16 @@ impl Channel {
         }
     }
 
-    fn calls(&self) -> Value {
-        json!({"type": "calls", "calls": self.state.registry.list()})
+    /// The calls message, around the list every tab shares.
+    fn calls(&self) -> String {
+        format!(
+            "{{\"type\":\"calls\",\"calls\":{}}}",
+            self.state.registry.list_json()
+        )
+    }
+
+    fn push(&mut self, m: Value) {
+        self.out.push(m.to_string());
     }
 
     fn error(&mut self, r: Option<&Value>, refusal: Refusal) {
@@ -293,7 +304,7 @@ impl Channel {
         if let Some(r) = r {
             m["ref"] = r.clone();
         }
-        self.out.push(m);
+        self.push(m);
     }
 
     async fn frame(&mut self, text: &str) {
@@ -331,14 +342,14 @@ impl Channel {
                 if let Some(r) = reference {
                     answer["ref"] = r;
                 }
-                self.out.push(answer);
+                self.push(answer);
             }
             Ok(None) => {
                 let mut ok = json!({"type": "ok", "cmd": name});
                 if let Some(r) = reference {
                     ok["ref"] = r;
                 }
-                self.out.push(ok);
+                self.push(ok);
             }
             Err(refusal) => self.error(reference.as_ref(), refusal),
         }
@@ -481,7 +492,7 @@ impl Channel {
             Ok(m) => {
                 let ended = matches!(m, CallMessage::Ended { .. });
                 if let Ok(v) = serde_json::to_value(&m) {
-                    self.out.push(v);
+                    self.push(v);
                 }
                 if ended {
                     self.opened = None;
@@ -491,7 +502,7 @@ impl Channel {
             Err(RecvError::Lagged(_)) => {
                 if let Some(call) = self.opened.as_ref().map(|o| Arc::clone(&o.call)) {
                     let m = self.open(call);
-                    self.out.push(m);
+                    self.push(m);
                 }
             }
             Err(RecvError::Closed) => self.opened = None,

@@ -367,6 +367,9 @@ fn state_of(v: &View) -> ViewState {
 pub struct Registry {
     calls: Arc<Mutex<BTreeMap<u64, Arc<LiveCall>>>>,
     changed: watch::Sender<u64>,
+    /// The list as JSON and the change it was made at: every console tab
+    /// sends the same list, made once.
+    list_json: Arc<Mutex<(u64, Arc<str>)>>,
 }
 
 impl Default for Registry {
@@ -374,6 +377,7 @@ impl Default for Registry {
         Registry {
             calls: Arc::default(),
             changed: watch::Sender::new(0),
+            list_json: Arc::new(Mutex::new((u64::MAX, Arc::from("")))),
         }
     }
 }
@@ -414,6 +418,21 @@ impl Registry {
     pub fn list(&self) -> Vec<CallMeta> {
         let calls: Vec<Arc<LiveCall>> = self.calls().values().cloned().collect();
         calls.iter().map(|c| c.meta()).collect()
+    }
+
+    /// The live calls' metadata as a JSON array, made once per change
+    /// whoever asks.
+    pub fn list_json(&self) -> Arc<str> {
+        let version = *self.changed.borrow();
+        let mut cached = self
+            .list_json
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if cached.0 != version {
+            let json = serde_json::to_string(&self.list()).unwrap_or_else(|_| "[]".into());
+            *cached = (version, Arc::from(json));
+        }
+        Arc::clone(&cached.1)
     }
 
     /// Live call `id`.
@@ -609,6 +628,13 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(reg.list()[0].line, "relay");
+        let json = reg.list_json();
+        assert!(json.contains("\"line\":\"relay\""), "{json}");
+        let _other = reg.register(8, "tty");
+        assert!(
+            reg.list_json().contains("\"id\":8"),
+            "made again after a change"
+        );
         drop(tap);
         assert!(reg.get(7).is_none(), "gone with the call");
         assert!(matches!(rx.try_recv(), Ok(CallMessage::Ended { call: 7 })));
