@@ -276,7 +276,7 @@ async fn sign_in_renews_the_session_and_sign_out_ends_it() {
         assert_eq!(ok.status, 303);
         let set = ok.header("set-cookie").expect("cookie");
         assert!(
-            set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+            set.contains("HttpOnly") && set.contains("SameSite=Strict") && set.contains("Secure"),
             "{set}"
         );
         let first = ok.cookie().expect("cookie");

@@ -149,7 +149,7 @@ pub async fn start(
             sessions: MemoryStore::default(),
         },
     };
-    let app = router(state, tls.is_some());
+    let app = router(state);
     let addr = config.listen;
     let listener = std::net::TcpListener::bind(addr)
         .and_then(|l| l.set_nonblocking(true).map(|()| l))
@@ -207,13 +207,12 @@ pub async fn start(
     })
 }
 
-fn router(state: AppState, tls: bool) -> Router {
-    // Secure cookies over HTTPS. Without TLS the console only listens on
-    // loopback, where the cookie never crosses a network, and a Secure
-    // cookie would be dropped by clients that keep the rule strictly.
+fn router(state: AppState) -> Router {
+    // Secure even without TLS: then the console is on loopback, which
+    // browsers count as a secure origin and keep such cookies for.
     let sessions = SessionManagerLayer::new(state.live.sessions.clone())
         .with_name("relaygate_session")
-        .with_secure(tls)
+        .with_secure(true)
         .with_http_only(true)
         .with_same_site(SameSite::Strict)
         .with_expiry(Expiry::OnInactivity(SESSION_IDLE));
