@@ -212,6 +212,7 @@ impl Call {
     /// A call starting at call time `now`; the TTY greeting is queued at
     /// once, the agent greeting waits for an agent leg.
     pub fn new(config: RelayConfig, now: Duration) -> Self {
+        let release = config.caption_release;
         let mut call = Call {
             phraser: Phraser::new(config.phrasing.clone()),
             tty: TtyQueue::new(config.tty_chars_per_second),
@@ -232,11 +233,10 @@ impl Call {
             transcript: Vec::new(),
             stats: CallStats::default(),
             ended: false,
-            review: CaptionReview::new(None),
+            review: CaptionReview::new(release),
             taken_over: false,
             word: String::new(),
         };
-        call.review = CaptionReview::new(call.config.caption_release);
         let greeting = call.config.tty_greeting.clone();
         call.tty.push_str(&greeting);
         call.pump(now);
