@@ -1,6 +1,6 @@
 //! The operator console's server over real sockets: sign-in, sessions,
-//! rate limits, the live channel's Origin check and every command's
-//! authorization. The calls are the registry's own (a tap stands in for
+//! rate limits, the live channel's Origin check, every command's
+//! authorization, and the admin's management of users. The calls are the registry's own (a tap stands in for
 //! the call loop), so each rule is tried on a call in a known state; the
 //! browser tests (tests/browser) run it with real calls.
 
@@ -47,6 +47,7 @@ async fn console_with(registry: Registry, dir: TempDir, extra: &str) -> Running 
         ("alice", Role::Operator),
         ("bob", Role::Operator),
         ("sam", Role::Supervisor),
+        ("ada", Role::Admin),
     ] {
         users.set(name, role, hash_password(PASSWORD).expect("hash"));
     }
@@ -639,4 +640,272 @@ async fn with_a_certificate_the_console_speaks_only_https_and_its_cookie_is_secu
     })
     .await
     .expect("checks");
+}
+
+/// Waits for the live channel to be closed; its close code.
+async fn closed_with(ws: &mut Ws, within: Duration) -> Option<u16> {
+    tokio::time::timeout(within, async {
+        while let Some(m) = ws.next().await {
+            if let Ok(Message::Close(frame)) = m {
+                return frame.map(|f| u16::from(f.code));
+            }
+        }
+        None
+    })
+    .await
+    .expect("the channel closes")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_manages_users_and_nobody_else_can() {
+    let dir = TempDir::new();
+    let file = dir.join("users.toml");
+    let c = console_with(Registry::default(), dir, "").await;
+    let addr = c.addr;
+    let ada = sign_in(addr, "ada").await;
+    let alice = sign_in(addr, "alice").await;
+    let sam = sign_in(addr, "sam").await;
+    let bob = sign_in(addr, "bob").await;
+    let names = |file: &std::path::Path| -> Vec<String> {
+        let users = Users::load(file).expect("the users file stays valid");
+        users
+            .users
+            .iter()
+            .map(|u| format!("{}:{}", u.name, u.role))
+            .collect()
+    };
+    let four = names(&file);
+    let (f, ada2) = (file.clone(), ada.clone());
+    let carol = tokio::task::spawn_blocking(move || {
+        let (file, ada) = (f, ada2);
+        let post = |cookie: &str, path: &str, body: &str| {
+            request(addr, "POST", path, &[("Cookie", cookie)], body)
+        };
+        let get = |cookie: &str, path: &str| request(addr, "GET", path, &[("Cookie", cookie)], "");
+        let add = "username=carol&role=operator&password=carol+password&confirm=carol+password";
+
+        // Without a session, nothing; an operator or a supervisor is refused.
+        assert_eq!(request(addr, "GET", "/users", &[], "").status, 401);
+        assert_eq!(request(addr, "POST", "/users/add", &[], add).status, 401);
+        for who in [&alice, &sam] {
+            let page = get(who, "/users");
+            assert_eq!(page.status, 403, "{page:?}");
+            assert!(page.body.contains("Only an admin"), "{}", page.body);
+            assert_eq!(post(who, "/users/add", add).status, 403);
+            assert_eq!(
+                post(who, "/users/remove", "username=bob&confirm=yes").status,
+                403
+            );
+        }
+        assert_eq!(names(&file), four, "refused changes change nothing");
+
+        // The admin's page lists everyone, never a hash.
+        let page = get(&ada, "/users");
+        assert_eq!(page.status, 200);
+        for label in ["Role of alice", "Role of sam", "Add user", "Set password"] {
+            assert!(page.body.contains(label), "{label}: {}", page.body);
+        }
+        assert!(!page.body.contains("argon2"), "{}", page.body);
+        assert!(
+            !page.body.contains("Role of ada"),
+            "no role form for oneself"
+        );
+
+        // Adding: refusals keep the file and what was typed, except passwords.
+        for (body, status, says) in [
+            (
+                "username=bad+name&role=operator&password=carol+password&confirm=carol+password",
+                400,
+                "is not a user name",
+            ),
+            (
+                "username=carol&role=&password=carol+password&confirm=carol+password",
+                400,
+                "Choose a role",
+            ),
+            (
+                "username=carol&role=boss&password=carol+password&confirm=carol+password",
+                400,
+                "Choose a role",
+            ),
+            (
+                "username=carol&role=operator&password=short&confirm=short",
+                400,
+                "must be 8 to 256 characters",
+            ),
+            (
+                "username=carol&role=operator&password=carol+password&confirm=carol+passwort",
+                400,
+                "The two passwords differ",
+            ),
+            (
+                "username=alice&role=operator&password=carol+password&confirm=carol+password",
+                409,
+                "alice is already a user",
+            ),
+        ] {
+            let a = post(&ada, "/users/add", body);
+            assert_eq!(a.status, status, "{body}: {a:?}");
+            assert!(a.body.contains(says), "{body}: {}", a.body);
+            assert!(a.body.contains("There is a problem"), "{}", a.body);
+            assert!(a.body.contains("aria-invalid=\"true\""), "{}", a.body);
+            assert!(!a.body.contains("carol password") && !a.body.contains("short\""));
+        }
+        let kept = post(
+            &ada,
+            "/users/add",
+            "username=carol&role=supervisor&password=short&confirm=short",
+        );
+        assert!(kept.body.contains("value=\"carol\""), "{}", kept.body);
+        assert!(
+            kept.body.contains("<option value=\"supervisor\" selected>"),
+            "{}",
+            kept.body
+        );
+        assert_eq!(names(&file), four);
+
+        let added = post(&ada, "/users/add", add);
+        assert_eq!(
+            (added.status, added.header("location").as_deref()),
+            (303, Some("/users"))
+        );
+        let page = get(&ada, "/users");
+        assert!(
+            page.body.contains("Added carol as an operator."),
+            "{}",
+            page.body
+        );
+        assert!(
+            !get(&ada, "/users").body.contains("Added carol"),
+            "the notice shows once"
+        );
+        let a = request(
+            addr,
+            "POST",
+            "/sign-in",
+            &[],
+            "username=carol&password=carol+password",
+        );
+        assert_eq!(a.status, 303, "the new user signs in: {a:?}");
+        let carol = a.cookie().expect("a session");
+
+        // A role change reaches a signed-in user at their next request.
+        let me = |cookie: &str| get(cookie, "/api/me");
+        assert!(me(&alice).body.contains("\"operator\""));
+        assert_eq!(
+            post(&ada, "/users/role", "username=alice&role=supervisor").status,
+            303
+        );
+        assert!(
+            me(&alice).body.contains("\"supervisor\""),
+            "{:?}",
+            me(&alice)
+        );
+        assert!(
+            get(&ada, "/users")
+                .body
+                .contains("alice is now a supervisor.")
+        );
+
+        // A new password ends the user's sessions; the old one no longer works.
+        let set = "username=bob&password=bobs+new+password&confirm=bobs+new+password";
+        assert_eq!(post(&ada, "/users/password", set).status, 303);
+        assert_eq!(me(&bob).status, 401, "bob's old session ended");
+        let old = request(addr, "POST", "/sign-in", &[], &form("bob", PASSWORD));
+        assert_eq!(old.status, 401);
+        let new = request(
+            addr,
+            "POST",
+            "/sign-in",
+            &[],
+            "username=bob&password=bobs+new+password",
+        );
+        assert_eq!(new.status, 303);
+
+        // Oneself and unknown names.
+        for (path, body, status, says) in [
+            (
+                "/users/role",
+                "username=ada&role=operator",
+                400,
+                "your own role",
+            ),
+            (
+                "/users/remove",
+                "username=ada&confirm=yes",
+                400,
+                "cannot remove yourself",
+            ),
+            (
+                "/users/role",
+                "username=zed&role=operator",
+                404,
+                "no user called zed",
+            ),
+            (
+                "/users/remove",
+                "username=zed&confirm=yes",
+                404,
+                "no user called zed",
+            ),
+            (
+                "/users/password",
+                "username=zed&password=long+enough&confirm=long+enough",
+                404,
+                "no user called zed",
+            ),
+        ] {
+            let a = post(&ada, path, body);
+            assert_eq!(a.status, status, "{path} {body}: {a:?}");
+            assert!(a.body.contains(says), "{path} {body}: {}", a.body);
+        }
+        carol
+    })
+    .await
+    .expect("the users page");
+
+    // Removing: a confirmation first; then the user's session and live
+    // channel end.
+    let mut ws = live(addr, &carol, Some(&format!("http://{addr}")))
+        .await
+        .expect("carol's live channel");
+    next(&mut ws, "hello").await;
+    let (f, ada2, carol2) = (file.clone(), ada.clone(), carol.clone());
+    tokio::task::spawn_blocking(move || {
+        let post = |path: &str, body: &str| request(addr, "POST", path, &[("Cookie", &ada2)], body);
+        let ask = post("/users/remove", "username=carol");
+        assert_eq!(ask.status, 200);
+        assert!(ask.body.contains("Remove carol?"), "{}", ask.body);
+        assert!(
+            names(&f).contains(&"carol:operator".to_owned()),
+            "not yet removed"
+        );
+        let done = post("/users/remove", "username=carol&confirm=yes");
+        assert_eq!(done.status, 303, "{done:?}");
+        assert!(!names(&f).iter().any(|n| n.starts_with("carol:")));
+        let me = request(addr, "GET", "/api/me", &[("Cookie", &carol2)], "");
+        assert_eq!(me.status, 401, "carol's session ended");
+    })
+    .await
+    .expect("removal");
+    assert_eq!(
+        closed_with(&mut ws, Duration::from_secs(30)).await,
+        Some(4401)
+    );
+
+    // The file is the one `relaygate users list` reads.
+    let listed = common::cli::relaygate()
+        .args(["users", "list", "--file", file.to_str().expect("UTF-8")])
+        .output()
+        .expect("users list runs");
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert_eq!(
+        listed.lines().collect::<Vec<_>>(),
+        [
+            "alice\tsupervisor",
+            "bob\toperator",
+            "sam\tsupervisor",
+            "ada\tadmin"
+        ]
+    );
 }

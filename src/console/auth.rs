@@ -10,12 +10,11 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Form;
-use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -23,10 +22,11 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
-use tracing::{info, warn};
+use tracing::info;
 
+use super::directory::Directory;
 use super::page;
-use super::users::{Role, Users};
+use super::users::Role;
 
 /// The session key of the signed-in user.
 const USER_KEY: &str = "user";
@@ -36,11 +36,19 @@ const USER_KEY: &str = "user";
 pub struct SignedIn {
     /// Their name.
     pub name: String,
-    /// Their role at sign-in.
+    /// Their role, as the users file has it now.
     pub role: Role,
+    /// Their password's [`credential`](super::users::User::credential)
+    /// at sign-in.
+    #[serde(default)]
+    pub credential: String,
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
+impl<S> FromRequestParts<S> for SignedIn
+where
+    S: Send + Sync,
+    Directory: FromRef<S>,
+{
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
@@ -48,17 +56,37 @@ impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
         let session = Session::from_request_parts(parts, state)
             .await
             .map_err(|_| unauthorized())?;
-        match session.get::<SignedIn>(USER_KEY).await {
-            Ok(Some(user)) => Ok(user),
-            _ => Err(unauthorized()),
-        }
+        SignedIn::of(&session, &Directory::from_ref(state))
+            .await
+            .ok_or_else(unauthorized)
     }
 }
 
 impl SignedIn {
-    /// The user of `session`, if one signed in.
-    pub async fn of(session: &Session) -> Option<SignedIn> {
-        session.get::<SignedIn>(USER_KEY).await.ok().flatten()
+    /// The user of `session`, if one signed in and is still in the users
+    /// file with the same password, with the role the file gives them
+    /// now: an admin's change takes effect at the user's next request, and
+    /// the session of a removed user, or one whose password was changed,
+    /// ends.
+    pub async fn of(session: &Session, directory: &Directory) -> Option<SignedIn> {
+        let user = session.get::<SignedIn>(USER_KEY).await.ok().flatten()?;
+        let users = directory.current().await;
+        match users.get(&user.name) {
+            Some(now) if now.credential() == user.credential => Some(SignedIn {
+                role: now.role,
+                ..user
+            }),
+            now => {
+                let _ = session.flush().await;
+                let why = if now.is_some() {
+                    "session ended: the password was changed"
+                } else {
+                    "session ended: no longer a console user"
+                };
+                info!(user = %user.name, "{why}");
+                None
+            }
+        }
     }
 }
 
@@ -120,9 +148,8 @@ impl AttemptLimits {
 /// What sign-in needs.
 #[derive(Debug, Clone)]
 pub struct SignInState {
-    /// The users file, read at each sign-in so `relaygate users add`
-    /// takes effect without a restart.
-    pub users: PathBuf,
+    /// The users file, as it is at each sign-in.
+    pub directory: Directory,
     /// The attempt limits.
     pub limits: Arc<AttemptLimits>,
 }
@@ -135,8 +162,8 @@ pub struct SignInForm {
 }
 
 /// `GET /sign-in`.
-pub async fn form(session: Session) -> Response {
-    if SignedIn::of(&session).await.is_some() {
+pub async fn form(State(state): State<SignInState>, session: Session) -> Response {
+    if SignedIn::of(&session, &state.directory).await.is_some() {
         return Redirect::to("/").into_response();
     }
     page::sign_in(StatusCode::OK, "", None)
@@ -172,22 +199,16 @@ pub async fn sign_in(
         }
         return response;
     }
-    let users = state.users.clone();
+    let users = state.directory.current().await;
     let (who, password) = (name.clone(), form.password);
-    let checked =
-        tokio::task::spawn_blocking(move || Users::load(&users).map(|u| u.verify(&who, &password)))
-            .await;
-    let role = match checked {
-        Ok(Ok(role)) => role,
-        Ok(Err(e)) => {
-            warn!(error = %e, "cannot read the console's users");
-            return page::sign_in(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                &name,
-                Some("Sign-in is not working: the server cannot read its users file"),
-            );
-        }
-        Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    let verified = tokio::task::spawn_blocking(move || {
+        let role = users.verify(&who, &password);
+        let credential = users.get(&who).map(|u| u.credential().to_owned());
+        (role, credential.unwrap_or_default())
+    })
+    .await;
+    let Ok((role, credential)) = verified else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     let Some(role) = role else {
         info!(address = %peer.ip(), "sign-in refused");
@@ -201,6 +222,7 @@ pub async fn sign_in(
     let user = SignedIn {
         name: name.clone(),
         role,
+        credential,
     };
     if session.cycle_id().await.is_err() || session.insert(USER_KEY, &user).await.is_err() {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();

@@ -30,7 +30,7 @@ use tracing::{Instrument, info, info_span};
 
 use super::access::{Action, Decision, decide};
 use super::auth::SignedIn;
-use super::users::Users;
+use super::directory::Directory;
 use crate::gateway::registry::{CallMessage, LiveCall, OperatorCommand, Registry};
 
 /// Frames larger than this are answered with an error (the channel stays
@@ -54,8 +54,8 @@ pub struct LiveState {
     pub public_origin: Option<String>,
     /// Whether the console serves HTTPS.
     pub tls: bool,
-    /// The users file (for assignments).
-    pub users: std::path::PathBuf,
+    /// The users file (for assignments, and a user's role now).
+    pub directory: Directory,
     /// Cancelled when the server stops.
     pub stop: CancellationToken,
     /// The open channels, waited for at shutdown.
@@ -257,10 +257,22 @@ impl Channel {
                         Some(id) => matches!(self.state.sessions.load(id).await, Ok(Some(_))),
                         None => false,
                     };
-                    if !live {
+                    // Removed, or a new password: the session is over.
+                    let users = self.state.directory.current().await;
+                    let role = users
+                        .get(&self.user.name)
+                        .filter(|u| live && u.credential() == self.user.credential)
+                        .map(|u| u.role);
+                    let Some(role) = role else {
                         info!("live channel closed: the session ended");
                         let _ = tx.send(close_frame(4401, "signed out")).await;
                         break;
+                    };
+                    if role != self.user.role {
+                        // An admin changed it: the page shows what it may do now.
+                        self.user.role = role;
+                        let hello = json!({"type": "hello", "name": self.user.name, "role": role});
+                        self.push(hello);
                     }
                 }
                 () = stop.cancelled() => {
@@ -475,15 +487,9 @@ impl Channel {
     }
 
     async fn check_user(&self, name: &str) -> Result<(), Refusal> {
-        let path = self.state.users.clone();
-        let name = name.to_owned();
-        let known =
-            tokio::task::spawn_blocking(move || Users::load(&path).map(|u| u.get(&name).is_some()))
-                .await;
-        match known {
-            Ok(Ok(true)) => Ok(()),
-            Ok(Ok(false)) => Err(refuse("not-found", "no such user")),
-            _ => Err(refuse("not-found", "the users file cannot be read")),
+        match self.state.directory.current().await.get(name) {
+            Some(_) => Ok(()),
+            None => Err(refuse("not-found", "no such user")),
         }
     }
 

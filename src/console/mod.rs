@@ -2,15 +2,19 @@
 //!
 //! Owns the console's HTTP side: the router, its layers (sessions,
 //! security headers, CSRF, body limits, tracing without cookies), TLS,
-//! and shutdown. Rooms: [`users`] (the users file and roles), [`auth`]
+//! and shutdown. Rooms: [`users`] (the users file and roles),
+//! [`directory`] (that file as the running console sees it), [`auth`]
 //! (sign-in, sessions), [`access`] (who may do what to a call),
-//! [`live`] (the WebSocket live channel), [`page`] (the page itself).
+//! [`live`] (the WebSocket live channel), [`page`] (the page itself),
+//! [`admin`] (the admin's Users page).
 //! It reads calls through [`crate::gateway::registry`] and never touches
 //! calls, legs or the relay core directly. Nothing of a conversation is
 //! stored: text lives in the registry for live calls only.
 
 pub mod access;
+pub mod admin;
 pub mod auth;
+pub mod directory;
 pub mod live;
 pub mod page;
 pub mod users;
@@ -41,6 +45,7 @@ use tracing::{info, warn};
 use crate::config::ConsoleConfig;
 use crate::gateway::registry::Registry;
 use auth::{AttemptLimits, SignInState, SignedIn};
+use directory::Directory;
 use live::LiveState;
 
 /// Why the console could not start.
@@ -78,6 +83,12 @@ struct AppState {
 impl FromRef<AppState> for SignInState {
     fn from_ref(s: &AppState) -> Self {
         s.sign_in.clone()
+    }
+}
+
+impl FromRef<AppState> for Directory {
+    fn from_ref(s: &AppState) -> Self {
+        s.sign_in.directory.clone()
     }
 }
 
@@ -120,7 +131,7 @@ pub async fn start(
     stop: CancellationToken,
 ) -> Result<Console, ConsoleError> {
     // A broken users file is better found now than at the first sign-in.
-    users::Users::load(&config.users)?;
+    let directory = directory::Directory::open(&config.users)?;
     let tls = match (&config.tls_cert, &config.tls_key) {
         (Some(cert), Some(key)) => {
             // One process-wide provider; a second install is a no-op.
@@ -136,14 +147,14 @@ pub async fn start(
     let tracker = TaskTracker::new();
     let state = AppState {
         sign_in: SignInState {
-            users: config.users.clone(),
+            directory: directory.clone(),
             limits: Arc::new(AttemptLimits::default()),
         },
         live: LiveState {
             registry,
             public_origin: config.public_origin.clone(),
             tls: tls.is_some(),
-            users: config.users.clone(),
+            directory,
             stop: stop.clone(),
             tracker: tracker.clone(),
             sessions: MemoryStore::default(),
@@ -228,6 +239,11 @@ fn router(state: AppState) -> Router {
         .route("/api/me", get(me))
         .route("/api/calls", get(calls))
         .route("/live", get(live::upgrade))
+        .route("/users", get(admin::page))
+        .route("/users/add", post(admin::add))
+        .route("/users/role", post(admin::role))
+        .route("/users/password", post(admin::password))
+        .route("/users/remove", post(admin::remove))
         .fallback(|| async { (StatusCode::NOT_FOUND, "no such page\n") })
         .with_state(state)
         .layer(sessions)
@@ -252,8 +268,11 @@ fn router(state: AppState) -> Router {
 }
 
 /// `GET /`: the console for a signed-in user, the sign-in form otherwise.
-async fn index(session: Session) -> Response {
-    match SignedIn::of(&session).await {
+async fn index(
+    axum::extract::State(directory): axum::extract::State<Directory>,
+    session: Session,
+) -> Response {
+    match SignedIn::of(&session, &directory).await {
         Some(_) => page::app(),
         None => Redirect::to("/sign-in").into_response(),
     }

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 
 const SIGN_IN: &str = include_str!("page/sign_in.html");
 const APP: &str = include_str!("page/app.html");
+const USERS: &str = include_str!("page/users.html");
 const SCRIPT: &str = include_str!("page/console.js");
 const STYLE: &str = include_str!("page/console.css");
 
@@ -41,6 +42,23 @@ pub fn sign_in(status: StatusCode, username: &str, error: Option<&str>) -> Respo
     let body = SIGN_IN
         .replace("<!--ERROR-->", &summary)
         .replace("__USERNAME__", &escape(username));
+    (status, html_headers(), body).into_response()
+}
+
+/// A page of the admin's user management around `main` (markup the
+/// caller made, with every user-given text escaped).
+pub fn users(
+    status: StatusCode,
+    title: &str,
+    username: &str,
+    role: super::users::Role,
+    main: &str,
+) -> Response {
+    let body = USERS
+        .replace("__TITLE__", &escape(title))
+        .replace("__USERNAME__", &escape(username))
+        .replace("__ROLE__", role.name())
+        .replace("<!--MAIN-->", main);
     (status, html_headers(), body).into_response()
 }
 
@@ -96,5 +114,8 @@ mod tests {
     fn the_sign_in_form_has_its_slots() {
         assert!(SIGN_IN.contains("<!--ERROR-->"));
         assert!(SIGN_IN.contains("__USERNAME__"));
+        for slot in ["__TITLE__", "__USERNAME__", "__ROLE__", "<!--MAIN-->"] {
+            assert!(USERS.contains(slot), "{slot}");
+        }
     }
 }

@@ -74,6 +74,16 @@ pub struct User {
     pub password_hash: String,
 }
 
+impl User {
+    /// What identifies the password without revealing it: the salt of its
+    /// hash (PHC: `$argon2id$v=..$m=..,t=..,p=..$SALT$HASH`), new with
+    /// every password set. Sessions keep it, so a new password ends the
+    /// sessions signed in with the old one.
+    pub fn credential(&self) -> &str {
+        self.password_hash.rsplit('$').nth(1).unwrap_or("")
+    }
+}
+
 // The hash stays out of debug output: it is as good as the password to
 // an offline guesser.
 impl fmt::Debug for User {
@@ -129,6 +139,10 @@ pub enum UsersError {
     /// Hashing failed (out of memory or no randomness).
     #[error("cannot hash the password: {0}")]
     Hash(String),
+    /// The work on the file stopped before it finished (the server is
+    /// stopping, or a bug).
+    #[error("the change to the users file was interrupted")]
+    Interrupted,
 }
 
 /// The shortest password accepted (NIST SP 800-63B's minimum).
@@ -206,11 +220,37 @@ impl Users {
         }
     }
 
+    /// Changes `name`'s role; false if there is no such user.
+    pub fn set_role(&mut self, name: &str, role: Role) -> bool {
+        self.users
+            .iter_mut()
+            .find(|u| u.name == name)
+            .map(|u| u.role = role)
+            .is_some()
+    }
+
+    /// Changes `name`'s password hash; false if there is no such user.
+    pub fn set_password_hash(&mut self, name: &str, password_hash: String) -> bool {
+        self.users
+            .iter_mut()
+            .find(|u| u.name == name)
+            .map(|u| u.password_hash = password_hash)
+            .is_some()
+    }
+
+    /// Takes `name` out; false if there was no such user.
+    pub fn remove(&mut self, name: &str) -> bool {
+        let before = self.users.len();
+        self.users.retain(|u| u.name != name);
+        self.users.len() < before
+    }
+
     /// The file's text.
     pub fn to_toml(&self) -> Result<String, toml::ser::Error> {
         let body = toml::to_string(self)?;
         Ok(format!(
-            "# relaygate console users, written by `relaygate users add`.\n\
+            "# relaygate console users, written by `relaygate users add`\n\
+             # and the console's Users page.\n\
              # Passwords are stored as Argon2id hashes only.\n\n{body}"
         ))
     }
@@ -382,6 +422,28 @@ mod tests {
             hash_password(&"x".repeat(MAX_PASSWORD + 1)),
             Err(UsersError::BadPassword)
         ));
+    }
+
+    #[test]
+    fn roles_passwords_and_users_change_only_for_names_that_exist() {
+        let mut users = Users::default();
+        users.set(
+            "alice",
+            Role::Operator,
+            hash_password("password one").expect("hash"),
+        );
+        assert!(users.set_role("alice", Role::Supervisor));
+        assert!(!users.set_role("zed", Role::Admin));
+        let new = hash_password("password two").expect("hash");
+        assert!(users.set_password_hash("alice", new));
+        assert!(!users.set_password_hash("zed", String::new()));
+        assert_eq!(
+            users.verify("alice", "password two"),
+            Some(Role::Supervisor)
+        );
+        assert!(!users.remove("zed"));
+        assert!(users.remove("alice"));
+        assert!(users.users.is_empty());
     }
 
     #[test]

@@ -18,6 +18,7 @@ const TITLE = document.title;
 const el = (id) => document.getElementById(id);
 const els = {
   whoAmI: el('who-am-i'),
+  usersLink: el('users-link'),
   connection: el('connection'),
   announcer: el('announcer'),
   callsHeading: el('calls-heading'),
@@ -251,6 +252,7 @@ function onHello(m) {
   els.whoAmI.textContent = `Signed in as ${m.name}, ${m.role}`;
   els.queue.hidden = !isSupervisor();
   els.assignForm.hidden = !isSupervisor();
+  els.usersLink.hidden = m.role !== 'admin';
 }
 
 function describe(c) {
