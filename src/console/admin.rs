@@ -476,7 +476,8 @@ fn users_page(
             let (error, attrs) = field_error(problem, &id, None);
             let id = escape(&id);
             main.push_str(&format!(
-                "<form method=\"post\" action=\"/users/role\" class=\"user-form\">\n\
+                "<div class=\"user-actions\">\n\
+                 <form method=\"post\" action=\"/users/role\" class=\"user-form\">\n\
                  <input type=\"hidden\" name=\"username\" value=\"{n}\">\n\
                  <div class=\"field\">\n<label for=\"{id}\">Role of {n}</label>\n{error}\
                  <select id=\"{id}\" name=\"role\"{attrs}>\n{}</select>\n</div>\n\
@@ -485,7 +486,7 @@ fn users_page(
                  <form method=\"post\" action=\"/users/remove\" class=\"user-form\">\n\
                  <input type=\"hidden\" name=\"username\" value=\"{n}\">\n\
                  <button type=\"submit\" class=\"danger\">Remove<span class=\"visually-hidden\"> {n}</span></button>\n\
-                 </form>\n",
+                 </form>\n</div>\n",
                 role_options(Some(u.role), false)
             ));
         }

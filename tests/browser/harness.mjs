@@ -170,6 +170,7 @@ export async function startServer({ consoleExtra = '' } = {}) {
   const users = path.join(dir, 'users.toml');
   await run(['users', 'add', 'alice', '--role', 'operator', '--file', users], { input: `${PASSWORD}\n` });
   await run(['users', 'add', 'sam', '--role', 'supervisor', '--file', users], { input: `${PASSWORD}\n` });
+  await run(['users', 'add', 'ada', '--role', 'admin', '--file', users], { input: `${PASSWORD}\n` });
   const sipPort = await freePort();
   const agentPort = await freePort();
   const metricsPort = await freePort();
@@ -194,7 +195,7 @@ export async function startServer({ consoleExtra = '' } = {}) {
   const logFile = path.join(dir, 'serve.log');
   const base = `http://127.0.0.1:${consolePort}`;
   const server = {
-    dir, base, sipPort, agentPort, consolePort, metricsPort, logFile, proc: null,
+    dir, base, users, sipPort, agentPort, consolePort, metricsPort, logFile, proc: null,
     log: () => server.proc.stderr,
     explain: () => `--- relaygate serve log (last lines, ${logFile}) ---\n${tail(quiet(server.proc.stderr), 40)}`,
     async stop() {
