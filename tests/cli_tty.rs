@@ -263,3 +263,38 @@ fn decode_stdout_is_only_the_text_even_with_logging_on() {
         );
     }
 }
+
+#[test]
+fn a_phone_recording_that_cannot_be_written_is_refused_before_dialling() {
+    let dir = TempDir::new();
+    let nowhere = dir.join("no-such-dir").join("heard.wav");
+    let nowhere = nowhere.to_str().expect("UTF-8 path");
+    // Port 9 (discard) on loopback answers nothing: a phone that dialled
+    // would wait for an answer instead of failing at once.
+    let tty = output(
+        relaygate().args([
+            "phone",
+            "tty",
+            "--call",
+            "sip:relay@127.0.0.1:9",
+            "--listen",
+            "127.0.0.1:0",
+            "--record",
+            nowhere,
+        ]),
+        b"",
+    );
+    assert_refused("phone tty --record", &tty);
+    assert!(stderr(&tty).contains(nowhere), "{}", stderr(&tty));
+    let say = dir.join("say.wav");
+    encode_ok(&say, "GA\n", &[]);
+    let agent = output(
+        relaygate()
+            .args(["phone", "agent", "--listen", "127.0.0.1:0", "--say"])
+            .arg(&say)
+            .args(["--record", nowhere]),
+        b"",
+    );
+    assert_refused("phone agent --record", &agent);
+    assert!(stderr(&agent).contains(nowhere), "{}", stderr(&agent));
+}

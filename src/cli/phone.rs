@@ -26,6 +26,10 @@ pub(super) struct PhoneTtyArgs {
     /// Seconds to stay on the line after stdin ends.
     #[arg(long, default_value_t = 10.0)]
     pub(super) linger: f64,
+    /// Where to write what the TTY heard (8 kHz mono WAV), for decoding
+    /// with another modem.
+    #[arg(long, value_name = "OUT.wav")]
+    pub(super) record: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -52,36 +56,56 @@ pub(super) fn phone_tty(args: &PhoneTtyArgs) -> Result<()> {
     use tokio::io::AsyncBufReadExt;
     let profile = device_profile(&args.device)?;
     let linger = seconds(args.linger, "--linger")?;
+    let recording = open_recording(args.record.as_ref())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(async move {
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        tokio::spawn(async move {
-            let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                if tx.send(line).is_err() {
-                    break;
+    runtime
+        .block_on(async move {
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+            tokio::spawn(async move {
+                let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if tx.send(line).is_err() {
+                        break;
+                    }
                 }
-            }
-        });
-        let mut out = io::stdout();
-        relaygate::softphone::tty_phone(
-            args.listen,
-            &args.call,
-            SessionConfig::from_profile(&profile, 8000),
-            rx,
-            |c| {
-                let _ = write!(out, "{c}");
-                let _ = out.flush();
-            },
-            linger,
-        )
-        .await
-        .map(|_| ())
-        .map_err(|e| anyhow!(e))
-    })
+            });
+            let mut out = io::stdout();
+            relaygate::softphone::tty_phone(
+                args.listen,
+                &args.call,
+                SessionConfig::from_profile(&profile, 8000),
+                rx,
+                |c| {
+                    let _ = write!(out, "{c}");
+                    let _ = out.flush();
+                },
+                linger,
+            )
+            .await
+            .map_err(|e| anyhow!(e))
+        })
+        .and_then(|call| match (&args.record, recording) {
+            (Some(path), Some(file)) => write_recording(path, file, &call.heard),
+            _ => Ok(()),
+        })
+}
+
+/// Opens the file for what a phone hears before the call, so a bad path
+/// is reported before anything happens.
+fn open_recording(path: Option<&PathBuf>) -> Result<Option<File>> {
+    path.map(|p| File::create(p).map_err(|e| bad(format!("cannot write {}: {e}", p.display()))))
+        .transpose()
+}
+
+/// Writes what a phone heard as an 8 kHz mono WAV.
+fn write_recording(path: &Path, file: File, heard: &[i16]) -> Result<()> {
+    let mut w = BufWriter::new(file);
+    wav::write_pcm16(&mut w, 8000, heard)
+        .and_then(|()| w.flush())
+        .map_err(|e| anyhow!("cannot write {}: {e}", path.display()))
 }
 
 pub(super) fn phone_agent(args: &PhoneAgentArgs) -> Result<()> {
@@ -98,6 +122,7 @@ pub(super) fn phone_agent(args: &PhoneAgentArgs) -> Result<()> {
     }
     let after = seconds(args.after, "--after")?;
     let limit = seconds(args.max_seconds, "--max-seconds")?;
+    let recording = open_recording(args.record.as_ref())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -110,13 +135,8 @@ pub(super) fn phone_agent(args: &PhoneAgentArgs) -> Result<()> {
             limit,
         ))
         .map_err(|e| anyhow!(e))?;
-    if let Some(path) = &args.record {
-        let f =
-            File::create(path).map_err(|e| bad(format!("cannot write {}: {e}", path.display())))?;
-        let mut w = BufWriter::new(f);
-        wav::write_pcm16(&mut w, 8000, &call.heard)
-            .and_then(|()| w.flush())
-            .map_err(|e| anyhow!("cannot write {}: {e}", path.display()))?;
+    if let (Some(path), Some(file)) = (&args.record, recording) {
+        write_recording(path, file, &call.heard)?;
     }
     eprintln!(
         "agent phone: call ended by {}; relay marker {}",

@@ -6,7 +6,7 @@
 // Nothing here is a mock: the page under test is the one the binary
 // serves. Failures carry the server's log tail and what the TTY printed.
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -295,12 +295,15 @@ export async function startCall(server, {
   ], { env: { RELAYGATE_LOG: 'warn' } });
   await sleep(500);
   const ttyPort = await freePort();
+  const recording = path.join(dir, 'tty-heard.wav');
   const tty = start('relaygate phone tty', [
     'phone', 'tty', '--call', `sip:relay@127.0.0.1:${server.sipPort}`,
-    '--listen', `127.0.0.1:${ttyPort}`, '--linger', String(linger),
+    '--listen', `127.0.0.1:${ttyPort}`, '--linger', String(linger), '--record', recording,
   ], { env: { RELAYGATE_LOG: 'warn' }, stdin: 'pipe' });
   const call = {
     agent, tty,
+    // What the TTY heard, written when its phone hangs up.
+    recording,
     output: () => tty.stdout,
     // What the TTY printed, upper case, runs of white space as one space.
     screen: () => tty.stdout.toUpperCase().replace(/\s+/g, ' '),
@@ -344,6 +347,18 @@ export async function startCall(server, {
   await sleep(1500);
   if (firstLine) call.type(firstLine);
   return call;
+}
+
+// What minimodem, a decoder independent of relaygate's, reads as TTY
+// text (Baudot, 45.45 baud) in a recording; upper case, runs of white
+// space as one space. The line's profile (devices/us-generic.toml) sends
+// the standard 1.5 stop bits; minimodem's `tdd` mode expects 2 unless
+// told.
+export function minimodemDecode(wav) {
+  const r = spawnSync('minimodem', ['--rx', 'tdd', '-q', '--stopbits', '1.5', '-f', wav], { encoding: 'utf8', timeout: 120000 });
+  if (r.error) throw new Error(`minimodem: ${r.error.message} (apt-get install minimodem)`);
+  if (r.status !== 0) throw new Error(`minimodem exited ${r.status}: ${r.stderr}`);
+  return r.stdout.toUpperCase().replace(/\s+/g, ' ');
 }
 
 // ---------------------------------------------------------------- the browser

@@ -4,16 +4,18 @@
 // (whisper captions it), and an operator in Chromium opens the call,
 // holds the captions, corrects one (a word becomes ZEBRA) and sends it,
 // types to the caller, speaks to the agent and takes the call over. The
-// TTY must then print the corrected caption and the operator's words.
-// axe scans the call list and the open call with held captions.
+// TTY must then print the corrected caption and the operator's words,
+// and minimodem, an independent decoder, must read them in the caller's
+// recording. axe scans the call list and the open call with held captions.
 //
 // The tests of this file share one server, one call and one page, and
 // run in order.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import {
-  startServer, startCall, launchBrowser, newPage, signIn, axe, formatViolations, assertFocus,
+  minimodemDecode, startServer, startCall, launchBrowser, newPage, signIn, axe, formatViolations, assertFocus,
   tabTo, smallTargets, horizontalOverflow, hiddenControls, explained, pageExplainer, waitFor, sleep, PASSWORD,
 } from './harness.mjs';
 
@@ -323,4 +325,15 @@ test('the caller hangs up: the end is announced, focus stays on the page, the ca
   const v = await axe(page);
   assert.equal(v.length, 0, `axe after the call ended:\n${formatViolations(v)}`);
   assert.deepEqual(page.problems, [], 'no script error, no CSP refusal');
+}));
+
+test('the caller\'s recording, decoded by minimodem, holds the corrected caption and the operator\'s words', { timeout: 60000 }, step(async () => {
+  // The TTY phone hung up in the test before and wrote what it heard.
+  await waitFor('the TTY phone\'s recording', () => fs.existsSync(call.recording) && fs.statSync(call.recording).size > 44, { timeout: 20000 });
+  const heard = minimodemDecode(call.recording);
+  assert.match(heard, /ZEBRA/, `minimodem did not read the correction in the recording:\n${heard}`);
+  assert.match(heard, /OPERATOR HERE/, `minimodem did not read the operator's words:\n${heard}`);
+  const want = corrected.toUpperCase().replace(/[^A-Z ]/g, '').split(/\s+/).filter(Boolean);
+  const missing = want.filter((w) => !heard.includes(w));
+  assert.deepEqual(missing, [], `words of the corrected caption "${corrected}" minimodem did not read:\n${heard}`);
 }));
