@@ -153,8 +153,8 @@ mod tests {
         d
     }
 
-    #[tokio::test]
-    async fn changes_on_disk_are_seen_and_a_broken_file_keeps_the_last_good_copy() {
+    /// A fresh directory with a users file of one operator, alice.
+    fn alice_only() -> (PathBuf, PathBuf, Users) {
         let d = dir();
         let path = d.join("users.toml");
         let mut users = Users::default();
@@ -164,6 +164,12 @@ mod tests {
             hash_password("password one").expect("hash"),
         );
         users.save(&path).expect("save");
+        (d, path, users)
+    }
+
+    #[tokio::test]
+    async fn changes_on_disk_are_seen_and_a_broken_file_keeps_the_last_good_copy() {
+        let (d, path, mut users) = alice_only();
         let directory = Directory::open(&path).expect("opens");
         assert_eq!(directory.role_of("alice").await, Some(Role::Operator));
         // Another program (`relaygate users add`) changes the file.
@@ -188,15 +194,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_edit_is_saved_only_when_it_succeeds() {
-        let d = dir();
-        let path = d.join("users.toml");
-        let mut users = Users::default();
-        users.set(
-            "alice",
-            Role::Operator,
-            hash_password("password one").expect("hash"),
-        );
-        users.save(&path).expect("save");
+        let (d, path, _) = alice_only();
         let directory = Directory::open(&path).expect("opens");
         let refused: Result<(), UsersError> = directory
             .edit(|u| {
