@@ -30,6 +30,8 @@
 //! - [`sip`]: SDP offer and answer (sans-IO) and the SIP stack edge.
 //! - [`console`]: the operator console's users and roles (Argon2id
 //!   hashes in a TOML file).
+//! - [`frontdoor`]: the support line's front door: case numbers and the
+//!   menu tree's checks (sans-IO).
 //!
 //! I/O lives only at the edges: [`legs`] (serial port, audio TTY, the
 //! agent's voice over a port), [`media`]'s ports, [`sip::stack`],
@@ -53,6 +55,7 @@ pub mod config;
 pub mod console;
 pub mod device;
 pub mod engines;
+pub mod frontdoor;
 pub mod gateway;
 pub mod legs;
 pub mod media;

@@ -558,3 +558,35 @@ fn typing_the_operator_word_asks_for_a_human() {
         w.printed
     );
 }
+
+/// An operator's line to the TTY is printed whole: a caption committed
+/// while the operator types waits for the line's end, or for the operator
+/// to stop typing for a few seconds, never mixed into the line.
+#[test]
+fn a_caption_waits_for_the_operators_line_to_the_tty() {
+    let mut w = World::new(RelayConfig::default());
+    w.join();
+    w.run(Duration::from_secs(20));
+    w.call.handle_operator_text("Operator ", w.now);
+    w.drain();
+    w.agent_says("please hold the line");
+    w.run(Duration::from_secs(1));
+    w.call.handle_operator_text("here\n", w.now);
+    w.drain();
+    w.run(Duration::from_secs(15));
+    let line = w.printed.find("OPERATOR HERE\n");
+    let caption = w.printed.find("PLEASE HOLD THE LINE");
+    assert!(
+        matches!((line, caption), (Some(l), Some(c)) if c > l),
+        "the operator's line whole, then the caption: {:?}",
+        w.printed
+    );
+    // An operator who stops mid-line keeps captions back only briefly.
+    w.call.handle_operator_text("One ", w.now);
+    w.drain();
+    w.agent_says("thank you");
+    w.run(Duration::from_secs(2));
+    assert!(!w.printed.contains("THANK"), "{:?}", w.printed);
+    w.run(Duration::from_secs(10));
+    assert!(w.printed.contains("ONE THANK YOU"), "{:?}", w.printed);
+}

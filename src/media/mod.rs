@@ -14,7 +14,9 @@
 //! - [`playout`]: the fixed-delay playout buffer: reorders, drops
 //!   duplicates and late packets, fills gaps with silence.
 //! - [`telephone_event`]: RFC 4733 telephone-events (keypad digits).
+//! - [`dtmf`]: keypad tones in the audio (in-band DTMF).
 
+pub mod dtmf;
 pub mod file_port;
 pub mod frame;
 pub mod playout;

@@ -206,7 +206,20 @@ pub struct Call {
     taken_over: bool,
     /// The word the TTY user is typing, to spot the operator word.
     word: String,
+    /// When the operator last typed a word of a line to the TTY not yet
+    /// ended: while it is open, captions wait, so the operator's line is
+    /// printed whole.
+    operator_line_at: Option<Duration>,
+    /// Captions waiting for the operator's line to end, with when each
+    /// was committed.
+    after_operator: VecDeque<(String, Duration)>,
 }
+
+/// How long an operator's unfinished line to the TTY keeps captions
+/// waiting after the operator's last word: a slow typist's next word
+/// comes sooner, and a caption never waits long for an operator who
+/// stopped mid-line.
+const OPERATOR_LINE_HOLD: Duration = Duration::from_secs(4);
 
 impl Call {
     /// A call starting at call time `now`; the TTY greeting is queued at
@@ -236,6 +249,8 @@ impl Call {
             review: CaptionReview::new(release),
             taken_over: false,
             word: String::new(),
+            operator_line_at: None,
+            after_operator: VecDeque::new(),
         };
         let greeting = call.config.tty_greeting.clone();
         call.tty.push_str(&greeting);
@@ -363,8 +378,33 @@ impl Call {
         self.pump(now);
     }
 
-    /// Queues a caption for the TTY, in the TTY's form.
+    /// Queues a caption for the TTY, in the TTY's form; while an
+    /// operator's line to the TTY is open, after that line.
     fn caption_to_tty(&mut self, text: &str, now: Duration) {
+        if self.operator_line_open(now) {
+            self.after_operator.push_back((text.to_owned(), now));
+            self.agent_turn_open = true;
+            return;
+        }
+        self.caption_into_tty(text, now, now);
+    }
+
+    fn operator_line_open(&self, now: Duration) -> bool {
+        self.operator_line_at
+            .is_some_and(|t| now < t + OPERATOR_LINE_HOLD)
+    }
+
+    /// The operator's line ended (or was left unfinished): the captions
+    /// that waited for it follow, in order.
+    fn end_operator_line(&mut self, now: Duration) {
+        self.operator_line_at = None;
+        while let Some((text, at)) = self.after_operator.pop_front() {
+            self.caption_into_tty(&text, at, now);
+        }
+    }
+
+    /// Appends a caption committed at `committed` to the TTY queue.
+    fn caption_into_tty(&mut self, text: &str, committed: Duration, now: Duration) {
         let tty = to_tty(text, self.config.table);
         let mut chunk = tty.text;
         if chunk.is_empty() {
@@ -376,7 +416,7 @@ impl Call {
         }
         self.awaiting_print.push_back(AwaitingPrint {
             ahead: self.tty.len(),
-            at: now,
+            at: committed,
             idle: self.tty.is_empty(),
         });
         self.tty.push_str(&chunk);
@@ -478,6 +518,11 @@ impl Call {
         self.line(Party::OperatorToCustomer, text, true, now);
         self.tty.push_str(&chunk);
         self.backlog_changed(now);
+        if chunk.ends_with('\n') {
+            self.end_operator_line(now);
+        } else {
+            self.operator_line_at = Some(now);
+        }
         self.pump(now);
     }
 
@@ -576,6 +621,7 @@ impl Call {
     pub fn finish(&mut self, now: Duration) {
         self.ended = true;
         self.phraser.flush();
+        self.end_operator_line(now);
         self.pump(now);
     }
 
@@ -595,6 +641,9 @@ impl Call {
             self.tty.deadline(),
             turn,
             self.review.deadline(),
+            self.operator_line_at
+                .filter(|_| !self.after_operator.is_empty())
+                .map(|t| t + OPERATOR_LINE_HOLD),
         ]
         .into_iter()
         .flatten()
@@ -607,6 +656,7 @@ impl Call {
             && self.in_flight.is_empty()
             && self.tty.is_empty()
             && self.review.held().next().is_none()
+            && self.after_operator.is_empty()
             && self.phraser.pending_text().is_empty()
     }
 
@@ -676,6 +726,9 @@ impl Call {
 
     /// Moves everything that can move at `now`.
     fn pump(&mut self, now: Duration) {
+        if self.operator_line_at.is_some() && !self.operator_line_open(now) {
+            self.end_operator_line(now);
+        }
         for held in self.review.due(now) {
             self.release_held(held, Unheld::Released, None, now);
         }
@@ -748,6 +801,7 @@ impl Call {
             && !self.agent_speaking
             && !self.captions_pending
             && self.review.held().next().is_none()
+            && self.after_operator.is_empty()
             && self.tty.is_empty()
         {
             self.agent_turn_open = false;

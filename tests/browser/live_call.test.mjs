@@ -210,7 +210,12 @@ test('keyboard alone: type to the caller word by word, speak to the agent, sound
   await page.keyboard.press('Enter');
   f = await assertFocus(page, 'Enter in Type to caller');
   assert.equal(f.value, '');
-  await waitForLine('the operator\'s words to the caller, on one line', (l) => l.who === 'operator-to-caller' && /OPERATOR HERE/i.test(l.text));
+  // Word by word, in order. (An agent caption committed while the
+  // operator types comes between them in the transcript, which is in the
+  // order things were said; the TTY prints the operator's line whole.)
+  await waitFor('the operator\'s words to the caller in the transcript', async () => /OPERATOR\s+HERE/i.test(
+    (await logLines()).filter((l) => l.who === 'operator-to-caller').map((l) => l.text).join(' '),
+  ), { timeout: 45000, interval: 300 });
 
   // A sound tag from its shortcut goes into the field last used.
   await page.keyboard.press('Alt+Shift+KeyU');

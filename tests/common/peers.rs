@@ -3,6 +3,8 @@
 //! - `minimodem` (apt package `minimodem`);
 //! - `tests/peers/spandsp_v18.c`, a small driver over libspandsp's V.18
 //!   modem (apt package `libspandsp-dev`), compiled on first use;
+//! - `tests/peers/spandsp_dtmf.c`, the same over its DTMF generator and
+//!   detector;
 //! - the built `relaygate` binary, through its `tty decode|encode` contract.
 //!
 //! A missing tool fails the test with a message naming the package to
@@ -88,18 +90,26 @@ pub fn numbers_dialogue() -> String {
     text
 }
 
-/// Path to the compiled spandsp driver, building it when the source is
-/// newer than the binary (or the binary is missing).
+/// Path to the compiled spandsp V.18 driver, building it when the source
+/// is newer than the binary (or the binary is missing).
 pub fn spandsp_peer() -> PathBuf {
     static PEER: OnceLock<PathBuf> = OnceLock::new();
-    PEER.get_or_init(build_spandsp_peer).clone()
+    PEER.get_or_init(|| build_spandsp_peer("spandsp_v18"))
+        .clone()
 }
 
-fn build_spandsp_peer() -> PathBuf {
+/// Path to the compiled spandsp DTMF driver (`tests/peers/spandsp_dtmf.c`).
+pub fn spandsp_dtmf_peer() -> PathBuf {
+    static PEER: OnceLock<PathBuf> = OnceLock::new();
+    PEER.get_or_init(|| build_spandsp_peer("spandsp_dtmf"))
+        .clone()
+}
+
+fn build_spandsp_peer(name: &str) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let src = root.join("tests/peers/spandsp_v18.c");
+    let src = root.join(format!("tests/peers/{name}.c"));
     let dir = root.join("target/peers");
-    let bin = dir.join("spandsp_v18");
+    let bin = dir.join(name);
     if let (Some(built), Some(source)) = (mtime(&bin), mtime(&src))
         && built >= source
     {
@@ -108,11 +118,7 @@ fn build_spandsp_peer() -> PathBuf {
     fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
     // Other test binaries may build at the same time: each compiles to its
     // own name and renames, so nobody ever runs a half-written file.
-    let tmp = dir.join(format!(
-        "spandsp_v18.{}.{}.tmp",
-        std::process::id(),
-        next_id()
-    ));
+    let tmp = dir.join(format!("{name}.{}.{}.tmp", std::process::id(), next_id()));
     let out = Command::new("cc")
         .args(["-O2", "-Wall", "-o"])
         .arg(&tmp)
@@ -159,6 +165,64 @@ pub fn spandsp_rx(samples: &[i16], baud50: bool) -> String {
         Command::new(spandsp_peer())
             .args(["rx", spandsp_rate(baud50)])
             .arg(raw.path()),
+        None,
+        SPANDSP_HINT,
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// How spandsp's DTMF generator sends digits.
+#[derive(Debug, Clone, Copy)]
+pub struct DtmfTx {
+    /// The low tone's level, dBm0.
+    pub level: i32,
+    /// How far the high tone is above it, dB.
+    pub twist: i32,
+    /// Tone on, ms.
+    pub on_ms: u32,
+    /// Silence after each tone, ms.
+    pub off_ms: u32,
+}
+
+impl Default for DtmfTx {
+    /// spandsp's defaults: -10 dBm0, no twist, 50 ms on, 55 ms off.
+    fn default() -> Self {
+        DtmfTx {
+            level: -10,
+            twist: 0,
+            on_ms: 50,
+            off_ms: 55,
+        }
+    }
+}
+
+/// spandsp's DTMF generator sends `digits`; 8 kHz samples.
+pub fn spandsp_dtmf_tx(digits: &str, opts: DtmfTx) -> Vec<i16> {
+    let raw = TempFile::new("dtmf-tx.raw");
+    run(
+        Command::new(spandsp_dtmf_peer())
+            .arg("tx")
+            .arg(digits)
+            .args([opts.level, opts.twist].map(|v| v.to_string()))
+            .args([opts.on_ms, opts.off_ms].map(|v| v.to_string()))
+            .arg(raw.path()),
+        None,
+        SPANDSP_HINT,
+    );
+    let bytes = fs::read(raw.path()).unwrap_or_else(|e| panic!("reading spandsp output: {e}"));
+    bytes
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect()
+}
+
+/// The digits spandsp's DTMF detector hears in 8 kHz `samples`.
+pub fn spandsp_dtmf_rx(samples: &[i16]) -> String {
+    let raw = TempFile::new("dtmf-rx.raw");
+    let bytes: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
+    fs::write(raw.path(), bytes).unwrap_or_else(|e| panic!("writing spandsp input: {e}"));
+    let out = run(
+        Command::new(spandsp_dtmf_peer()).arg("rx").arg(raw.path()),
         None,
         SPANDSP_HINT,
     );

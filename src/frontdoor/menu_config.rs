@@ -1,0 +1,372 @@
+//! The menu tree as the configuration writes it, and its checks.
+//!
+//! ```toml
+//! [menu]
+//! start = "main"
+//! [[menu.node]]
+//! id = "main"
+//! say = "For billing, press 1. For technical support, press 2."
+//! type = "BILLING 1 TECH 2 GA"
+//! options = { "1" = "queue:billing", "2" = "queue:technical" }
+//! ```
+//!
+//! One tree serves every caller: `say` is spoken, `type` printed on a
+//! TTY. Owns the tree's shape (nodes, options, their [`Target`]s) and
+//! every check `relaygate config check` makes of it: the start and every
+//! target resolve, every node can be reached from a start, no option
+//! takes a key every menu keeps for itself ([`UNIVERSAL_KEYS`]), and
+//! what a TTY prints can be sent in Baudot. Must not touch: calls, time,
+//! what a caller pressed (the menu's state machine does that).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::text::baudot::{Table, can_send};
+
+/// Keys every menu keeps: `*` repeats, `9` goes back, `0` asks for a
+/// human. An option cannot take them.
+pub const UNIVERSAL_KEYS: [char; 3] = ['*', '9', '0'];
+
+/// `[menu]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MenuConfig {
+    /// The node callers start at, unless their line names another.
+    pub start: Spanned<String>,
+    /// The nodes.
+    #[serde(default)]
+    pub node: Vec<MenuNode>,
+}
+
+/// One `[[menu.node]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MenuNode {
+    /// What options and lines call it.
+    pub id: Spanned<String>,
+    /// What is said to a voice caller.
+    pub say: Spanned<String>,
+    /// What a TTY prints: short, upper case.
+    #[serde(rename = "type")]
+    pub tty: Spanned<String>,
+    /// Key to target (`queue:NAME`, `node:ID`, `slow:ID`).
+    #[serde(default)]
+    pub options: BTreeMap<String, Spanned<String>>,
+}
+
+/// Where an option leads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// To a queue's agents.
+    Queue(String),
+    /// To another menu node.
+    Node(String),
+    /// Slow mode on, then to a menu node.
+    Slow(String),
+}
+
+impl Target {
+    /// Reads `queue:NAME`, `node:ID` or `slow:ID`.
+    pub fn parse(text: &str) -> Result<Target, String> {
+        let (kind, name) = text.split_once(':').ok_or_else(|| {
+            format!("{text:?} is not a target: write queue:NAME, node:ID or slow:ID")
+        })?;
+        if name.trim().is_empty() {
+            return Err(format!("{text:?} names nothing after {kind}:"));
+        }
+        let name = name.to_owned();
+        match kind {
+            "queue" => Ok(Target::Queue(name)),
+            "node" => Ok(Target::Node(name)),
+            "slow" => Ok(Target::Slow(name)),
+            _ => Err(format!(
+                "{text:?}: {kind:?} is not a kind of target (queue, node or slow)"
+            )),
+        }
+    }
+
+    /// The node it leads to, if it is one.
+    pub fn node(&self) -> Option<&str> {
+        match self {
+            Target::Node(id) | Target::Slow(id) => Some(id),
+            Target::Queue(_) => None,
+        }
+    }
+}
+
+/// A check that failed: where in the file, the key, and why.
+pub type MenuProblem = (Option<Range<usize>>, String, String);
+
+impl MenuConfig {
+    /// The node called `id`.
+    pub fn get(&self, id: &str) -> Option<&MenuNode> {
+        self.node.iter().find(|n| n.id.get_ref() == id)
+    }
+
+    /// Checks the tree against the configured `queues`; `line_starts` are
+    /// the nodes lines start at (with where each is written and its key),
+    /// which count as reachable.
+    pub fn check(
+        &self,
+        queues: &[&str],
+        line_starts: &[(&Spanned<String>, String)],
+    ) -> Result<(), MenuProblem> {
+        let ids: Vec<&str> = self.node.iter().map(|n| n.id.get_ref().as_str()).collect();
+        let known = |id: &str| ids.contains(&id);
+        let node_list = || ids.join(", ");
+        if self.node.is_empty() {
+            return Err((
+                Some(self.start.span()),
+                "menu.node".into(),
+                "a menu needs at least one [[menu.node]]".into(),
+            ));
+        }
+        // Ids first: a duplicate is the cause of any target that then
+        // seems to lead nowhere.
+        for (i, n) in self.node.iter().enumerate() {
+            let key = format!("menu.node[{}].id", i + 1);
+            let id = n.id.get_ref();
+            if id.trim().is_empty() {
+                return Err((Some(n.id.span()), key, "a node needs an id".into()));
+            }
+            if ids[..i].contains(&id.as_str()) {
+                return Err((
+                    Some(n.id.span()),
+                    key,
+                    format!("a second node with id {id:?}"),
+                ));
+            }
+        }
+        for (i, n) in self.node.iter().enumerate() {
+            let key = |k: &str| format!("menu.node[{}].{k}", i + 1);
+            if n.say.get_ref().trim().is_empty() {
+                return Err((
+                    Some(n.say.span()),
+                    key("say"),
+                    "say what the menu offers: voice callers hear it".into(),
+                ));
+            }
+            check_tty_text(n.tty.get_ref())
+                .map_err(|why| (Some(n.tty.span()), key("type"), why))?;
+            for (k, target) in &n.options {
+                let okey = key(&format!("options.{k:?}"));
+                let mut chars = k.chars();
+                let digit = match (chars.next(), chars.next()) {
+                    (Some(c), None) if c.is_ascii_digit() || c == '#' || c == '*' => c,
+                    _ => {
+                        return Err((
+                            Some(target.span()),
+                            okey,
+                            format!("{k:?} is not a key: use one keypad key, 1 to 8 or #"),
+                        ));
+                    }
+                };
+                if UNIVERSAL_KEYS.contains(&digit) {
+                    return Err((
+                        Some(target.span()),
+                        okey,
+                        format!(
+                            "{k:?} is kept on every menu (* repeats, 9 goes back, 0 asks for a human): use another key"
+                        ),
+                    ));
+                }
+                match Target::parse(target.get_ref()) {
+                    Err(why) => return Err((Some(target.span()), okey, why)),
+                    Ok(Target::Queue(q)) if !queues.contains(&q.as_str()) => {
+                        return Err((
+                            Some(target.span()),
+                            okey,
+                            format!("no queue named {q:?} (queues: {})", queues.join(", ")),
+                        ));
+                    }
+                    Ok(t) => {
+                        if let Some(id) = t.node()
+                            && !known(id)
+                        {
+                            return Err((
+                                Some(target.span()),
+                                okey,
+                                format!("no node with id {id:?} (nodes: {})", node_list()),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        if !known(self.start.get_ref()) {
+            return Err((
+                Some(self.start.span()),
+                "menu.start".into(),
+                format!(
+                    "no node with id {:?} (nodes: {})",
+                    self.start.get_ref(),
+                    node_list()
+                ),
+            ));
+        }
+        for (start, key) in line_starts {
+            if !known(start.get_ref()) {
+                return Err((
+                    Some(start.span()),
+                    key.clone(),
+                    format!(
+                        "no menu node with id {:?} (nodes: {})",
+                        start.get_ref(),
+                        node_list()
+                    ),
+                ));
+            }
+        }
+        let mut starts = vec![self.start.get_ref().as_str()];
+        starts.extend(line_starts.iter().map(|(s, _)| s.get_ref().as_str()));
+        let reached = self.reachable(&starts);
+        if let Some((i, n)) = self
+            .node
+            .iter()
+            .enumerate()
+            .find(|(_, n)| !reached.contains(n.id.get_ref().as_str()))
+        {
+            return Err((
+                Some(n.id.span()),
+                format!("menu.node[{}].id", i + 1),
+                format!(
+                    "no caller can reach node {:?}: no option or line leads to it",
+                    n.id.get_ref()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The nodes reachable from `starts` through `node:` and `slow:`
+    /// options.
+    fn reachable<'a>(&'a self, starts: &[&'a str]) -> BTreeSet<&'a str> {
+        let mut seen: BTreeSet<&str> = BTreeSet::new();
+        let mut todo: Vec<&str> = starts.to_vec();
+        while let Some(id) = todo.pop() {
+            if !seen.insert(id) {
+                continue;
+            }
+            if let Some(n) = self.get(id) {
+                for t in n.options.values() {
+                    if let Ok(t) = Target::parse(t.get_ref())
+                        && let Some(next) = t.node()
+                        && let Some(node) = self.get(next)
+                    {
+                        todo.push(node.id.get_ref());
+                    }
+                }
+            }
+        }
+        seen
+    }
+}
+
+/// What a TTY prints must be upper case and sendable in Baudot on
+/// either table.
+fn check_tty_text(text: &str) -> Result<(), String> {
+    if text.trim().is_empty() {
+        return Err("type what a TTY prints: TTY callers read it".into());
+    }
+    if text.chars().any(|c| c.is_lowercase()) {
+        return Err(format!(
+            "{text:?}: TTY text is upper case (TTYs print only capitals)"
+        ));
+    }
+    if let Some(c) = text
+        .chars()
+        .find(|&c| !(can_send(Table::Us, c) && can_send(Table::Ita2, c)))
+    {
+        return Err(format!("{text:?}: {c:?} cannot be sent to a TTY"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn menu(text: &str) -> MenuConfig {
+        toml::from_str::<Wrapper>(text).expect("parses").menu
+    }
+
+    #[derive(Deserialize)]
+    struct Wrapper {
+        menu: MenuConfig,
+    }
+
+    const QUEUES: [&str; 2] = ["billing", "technical"];
+
+    const GOOD: &str = r#"
+[menu]
+start = "main"
+[[menu.node]]
+id = "main"
+say = "For billing, press 1. For technical support, press 2. For slower speech, press 3."
+type = "BILLING 1 TECH 2 GA"
+options = { "1" = "queue:billing", "2" = "queue:technical", "3" = "slow:main", "4" = "node:more" }
+[[menu.node]]
+id = "more"
+say = "For billing, press 1."
+type = "BILLING 1 GA"
+options = { "1" = "queue:billing" }
+"#;
+
+    #[test]
+    fn the_contracts_tree_checks() {
+        let m = menu(GOOD);
+        assert_eq!(m.check(&QUEUES, &[]), Ok(()));
+        assert_eq!(Target::parse("slow:main"), Ok(Target::Slow("main".into())));
+    }
+
+    fn problem(text: &str) -> (String, String) {
+        let (_, key, why) = menu(text).check(&QUEUES, &[]).expect_err("refused");
+        (key, why)
+    }
+
+    #[test]
+    fn unknown_targets_unreachable_nodes_and_universal_keys_are_refused() {
+        let (key, why) = problem(&GOOD.replace("queue:technical", "queue:sales"));
+        assert_eq!(key, "menu.node[1].options.\"2\"");
+        assert!(why.contains("no queue named \"sales\""), "{why}");
+        let (key, why) = problem(&GOOD.replace("node:more", "node:less"));
+        assert_eq!(key, "menu.node[1].options.\"4\"");
+        assert!(why.contains("no node with id \"less\""), "{why}");
+        let (key, why) = problem(&GOOD.replace(", \"4\" = \"node:more\"", ""));
+        assert_eq!(key, "menu.node[2].id");
+        assert!(why.contains("no caller can reach node \"more\""), "{why}");
+        for k in ["0", "9", "*"] {
+            let (key, why) = problem(&GOOD.replace("\"4\" = ", &format!("{k:?} = ")));
+            assert!(key.ends_with(&format!("options.{k:?}")), "{key}");
+            assert!(why.contains("kept on every menu"), "{why}");
+        }
+        let (_, why) = problem(&GOOD.replace("\"4\" =", "\"12\" ="));
+        assert!(why.contains("not a key"), "{why}");
+        let (_, why) = problem(&GOOD.replace("queue:billing\", \"2\"", "billing\", \"2\""));
+        assert!(why.contains("not a target"), "{why}");
+        let (key, _) = problem(&GOOD.replace("start = \"main\"", "start = \"begin\""));
+        assert_eq!(key, "menu.start");
+        let (key, why) = problem(&GOOD.replace("BILLING 1 TECH 2 GA", "Billing 1"));
+        assert_eq!(key, "menu.node[1].type");
+        assert!(why.contains("upper case"), "{why}");
+        let (_, why) = problem(&GOOD.replace("BILLING 1 TECH 2 GA", "BILLING @ 1"));
+        assert!(why.contains("cannot be sent"), "{why}");
+        let (key, _) = problem(&GOOD.replace("id = \"more\"", "id = \"main\""));
+        assert_eq!(key, "menu.node[2].id");
+    }
+
+    #[test]
+    fn a_node_only_a_line_starts_at_is_reachable() {
+        let text = GOOD.replace(", \"4\" = \"node:more\"", "");
+        let m = menu(&text);
+        let start: Spanned<String> =
+            toml::from_str::<BTreeMap<String, Spanned<String>>>("menu = \"more\"")
+                .expect("parses")
+                .remove("menu")
+                .expect("the key");
+        assert_eq!(m.check(&QUEUES, &[(&start, "line[1].menu".into())]), Ok(()));
+    }
+}
