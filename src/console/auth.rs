@@ -26,7 +26,7 @@ use tracing::info;
 
 use super::directory::Directory;
 use super::page;
-use super::users::Role;
+use super::users::{Role, Users};
 
 /// The session key of the signed-in user.
 const USER_KEY: &str = "user";
@@ -71,14 +71,11 @@ impl SignedIn {
     pub async fn of(session: &Session, directory: &Directory) -> Option<SignedIn> {
         let user = session.get::<SignedIn>(USER_KEY).await.ok().flatten()?;
         let users = directory.current().await;
-        match users.get(&user.name) {
-            Some(now) if now.credential() == user.credential => Some(SignedIn {
-                role: now.role,
-                ..user
-            }),
-            now => {
+        match user.role_in(&users) {
+            Some(role) => Some(SignedIn { role, ..user }),
+            None => {
                 let _ = session.flush().await;
-                let why = if now.is_some() {
+                let why = if users.get(&user.name).is_some() {
                     "session ended: the password was changed"
                 } else {
                     "session ended: no longer a console user"
@@ -87,6 +84,15 @@ impl SignedIn {
                 None
             }
         }
+    }
+
+    /// The role `users` gives this user now; `None` if they are gone or
+    /// their password was set anew since they signed in.
+    pub fn role_in(&self, users: &Users) -> Option<Role> {
+        users
+            .get(&self.name)
+            .filter(|u| u.credential() == self.credential)
+            .map(|u| u.role)
     }
 }
 

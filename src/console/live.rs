@@ -259,10 +259,7 @@ impl Channel {
                     };
                     // Removed, or a new password: the session is over.
                     let users = self.state.directory.current().await;
-                    let role = users
-                        .get(&self.user.name)
-                        .filter(|u| live && u.credential() == self.user.credential)
-                        .map(|u| u.role);
+                    let role = self.user.role_in(&users).filter(|_| live);
                     let Some(role) = role else {
                         info!("live channel closed: the session ended");
                         let _ = tx.send(close_frame(4401, "signed out")).await;
