@@ -149,18 +149,13 @@ pub fn spandsp_tx(text: &str, baud50: bool) -> Vec<i16> {
         Some(text.as_bytes()),
         SPANDSP_HINT,
     );
-    let bytes = fs::read(raw.path()).unwrap_or_else(|e| panic!("reading spandsp output: {e}"));
-    bytes
-        .chunks_exact(2)
-        .map(|b| i16::from_le_bytes([b[0], b[1]]))
-        .collect()
+    read_raw(raw.path())
 }
 
 /// What spandsp's receiver makes of 8 kHz `samples`.
 pub fn spandsp_rx(samples: &[i16], baud50: bool) -> String {
     let raw = TempFile::new("rx.raw");
-    let bytes: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
-    fs::write(raw.path(), bytes).unwrap_or_else(|e| panic!("writing spandsp input: {e}"));
+    write_raw(raw.path(), samples);
     let out = run(
         Command::new(spandsp_peer())
             .args(["rx", spandsp_rate(baud50)])
@@ -209,24 +204,34 @@ pub fn spandsp_dtmf_tx(digits: &str, opts: DtmfTx) -> Vec<i16> {
         None,
         SPANDSP_HINT,
     );
-    let bytes = fs::read(raw.path()).unwrap_or_else(|e| panic!("reading spandsp output: {e}"));
-    bytes
-        .chunks_exact(2)
-        .map(|b| i16::from_le_bytes([b[0], b[1]]))
-        .collect()
+    read_raw(raw.path())
 }
 
 /// The digits spandsp's DTMF detector hears in 8 kHz `samples`.
 pub fn spandsp_dtmf_rx(samples: &[i16]) -> String {
     let raw = TempFile::new("dtmf-rx.raw");
-    let bytes: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
-    fs::write(raw.path(), bytes).unwrap_or_else(|e| panic!("writing spandsp input: {e}"));
+    write_raw(raw.path(), samples);
     let out = run(
         Command::new(spandsp_dtmf_peer()).arg("rx").arg(raw.path()),
         None,
         SPANDSP_HINT,
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A spandsp peer's output: s16le samples.
+fn read_raw(path: &Path) -> Vec<i16> {
+    let bytes = fs::read(path).unwrap_or_else(|e| panic!("reading spandsp output: {e}"));
+    bytes
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect()
+}
+
+/// A spandsp peer's input: s16le samples.
+fn write_raw(path: &Path, samples: &[i16]) {
+    let bytes: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
+    fs::write(path, bytes).unwrap_or_else(|e| panic!("writing spandsp input: {e}"));
 }
 
 fn spandsp_rate(baud50: bool) -> &'static str {
