@@ -62,6 +62,7 @@ pub mod media;
 pub mod modem;
 pub mod relay;
 pub mod sip;
+pub mod slow;
 pub mod softphone;
 pub mod stt;
 pub mod text;

@@ -10,4 +10,7 @@
 
 pub mod answer;
 pub mod case_number;
+pub mod hours;
+pub mod menu;
 pub mod menu_config;
+pub mod route;

@@ -123,6 +123,9 @@ test('keyboard alone: open the call and hold its captions for review', { timeout
 test('the transcript grows as the caller types, and only the open call is live', { timeout: 60000 }, step(async () => {
   // (Baudot over a loaded machine may garble a letter: match loosely.)
   await waitForLine('the caller\'s first line', (l) => l.who === 'caller' && /HEL|ACC|NEED/i.test(l.text));
+  // A TTY is half duplex: its user types once the relay's turn (here
+  // its greeting, which starts as the first line is committed) is over.
+  await call.waitQuiet(3000);
   call.type('MY NAME IS PAT GA');
   await waitForLine('the caller\'s second line', (l) => l.who === 'caller' && /NAME|PAT/i.test(l.text));
   assert.equal(await page.locator('[role="log"]').count(), 1, 'one live log');

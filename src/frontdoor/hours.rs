@@ -1,0 +1,1 @@
+//! Service hours per queue (being written).

@@ -1,0 +1,1 @@
+//! The menu's state machine (being written).

@@ -1,0 +1,1 @@
+//! Slow mode for elderly voice callers (being written).
