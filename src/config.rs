@@ -16,6 +16,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::frontdoor::menu_config::MenuConfig;
+
 /// The configuration the server runs on without `--config`.
 pub const DEFAULT_CONFIG: &str = include_str!("config/default.toml");
 
@@ -50,6 +52,10 @@ pub struct Config {
     /// The operator console; none without a `[console]` table.
     #[serde(default)]
     pub console: Option<ConsoleConfig>,
+    /// The front door's menu tree; calls go straight to their queue
+    /// without a `[menu]` table.
+    #[serde(default)]
+    pub menu: Option<MenuConfig>,
 }
 
 /// `[console]`: the relay operators' web console.
@@ -219,6 +225,10 @@ pub struct LineConfig {
     /// Voice profile for the agent's ear, a built-in name or a file.
     #[serde(default)]
     pub voice: Option<String>,
+    /// The menu node its callers start at; by default `[menu]`'s start,
+    /// when there is a `[menu]`.
+    #[serde(default)]
+    pub menu: Option<Spanned<String>>,
 }
 
 /// `[metrics]`.
@@ -462,6 +472,7 @@ impl Config {
             limits: Limits::default(),
             defaults: LineDefaults::default(),
             console: None,
+            menu: None,
         })
     }
 
@@ -596,6 +607,7 @@ impl Config {
         if let Some(c) = &self.console {
             c.check().map_err(|(key, why)| (None, key, why))?;
         }
+        self.check_menu()?;
         if self.limits.caption_decoders == Some(0) {
             return Err((
                 None,
@@ -615,6 +627,49 @@ impl Config {
             ));
         }
         Ok(())
+    }
+}
+
+impl Config {
+    /// The menu node calls to `line` start at: the line's own, else the
+    /// menu's start; `None` when calls go straight to their queue.
+    pub fn menu_start<'a>(&'a self, line: Option<&'a LineConfig>) -> Option<&'a str> {
+        let menu = self.menu.as_ref()?;
+        Some(
+            line.and_then(|l| l.menu.as_ref())
+                .unwrap_or(&menu.start)
+                .get_ref(),
+        )
+    }
+
+    /// The menu tree against the queues, and the lines' starts.
+    fn check_menu(&self) -> Result<(), (Option<std::ops::Range<usize>>, String, String)> {
+        let starts: Vec<(&Spanned<String>, String)> = self
+            .line
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| {
+                l.menu
+                    .as_ref()
+                    .map(|m| (m, format!("line[{}].menu", i + 1)))
+            })
+            .collect();
+        let Some(menu) = &self.menu else {
+            return match starts.first() {
+                Some((m, key)) => Err((
+                    Some(m.span()),
+                    key.clone(),
+                    format!("names menu node {:?}, but there is no [menu]", m.get_ref()),
+                )),
+                None => Ok(()),
+            };
+        };
+        let queues: Vec<&str> = self
+            .queue
+            .iter()
+            .map(|q| q.name.get_ref().as_str())
+            .collect();
+        menu.check(&queues, &starts)
     }
 }
 

@@ -27,8 +27,9 @@ use toml::Spanned;
 use crate::text::baudot::{Table, can_send};
 
 /// Keys every menu keeps: `*` repeats, `9` goes back, `0` asks for a
-/// human. An option cannot take them.
-pub const UNIVERSAL_KEYS: [char; 3] = ['*', '9', '0'];
+/// human, `#` asks for more time (and ends a keyed number). An option
+/// cannot take them.
+pub const UNIVERSAL_KEYS: [char; 4] = ['*', '9', '0', '#'];
 
 /// `[menu]`.
 #[derive(Debug, Clone, Deserialize)]
@@ -52,9 +53,22 @@ pub struct MenuNode {
     /// What a TTY prints: short, upper case.
     #[serde(rename = "type")]
     pub tty: Spanned<String>,
-    /// Key to target (`queue:NAME`, `node:ID`, `slow:ID`).
+    /// Key to target (`queue:NAME`, `node:ID`, `slow:ID`, `case:ID`).
     #[serde(default)]
     pub options: BTreeMap<String, Spanned<String>>,
+    /// Where a caller who gives no answer goes after the retries; a
+    /// human operator when absent.
+    #[serde(default)]
+    pub default: Option<Spanned<String>>,
+    /// The name of the choice this node's answer records for the route
+    /// table (`language`, `region`, `product`, `issue`); the value is the
+    /// option's first word.
+    #[serde(default)]
+    pub choice: Option<Spanned<String>>,
+    /// Words that choose an option, typed or spoken, beyond those read
+    /// from `say` and `type` ("For billing, press 1" gives BILLING).
+    #[serde(default)]
+    pub words: BTreeMap<String, Vec<String>>,
 }
 
 /// Where an option leads.
@@ -66,13 +80,16 @@ pub enum Target {
     Node(String),
     /// Slow mode on, then to a menu node.
     Slow(String),
+    /// The caller keys or types a case number they already have, then
+    /// goes to a menu node.
+    Case(String),
 }
 
 impl Target {
     /// Reads `queue:NAME`, `node:ID` or `slow:ID`.
     pub fn parse(text: &str) -> Result<Target, String> {
         let (kind, name) = text.split_once(':').ok_or_else(|| {
-            format!("{text:?} is not a target: write queue:NAME, node:ID or slow:ID")
+            format!("{text:?} is not a target: write queue:NAME, node:ID, slow:ID or case:ID")
         })?;
         if name.trim().is_empty() {
             return Err(format!("{text:?} names nothing after {kind}:"));
@@ -82,8 +99,9 @@ impl Target {
             "queue" => Ok(Target::Queue(name)),
             "node" => Ok(Target::Node(name)),
             "slow" => Ok(Target::Slow(name)),
+            "case" => Ok(Target::Case(name)),
             _ => Err(format!(
-                "{text:?}: {kind:?} is not a kind of target (queue, node or slow)"
+                "{text:?}: {kind:?} is not a kind of target (queue, node, slow or case)"
             )),
         }
     }
@@ -91,7 +109,7 @@ impl Target {
     /// The node it leads to, if it is one.
     pub fn node(&self) -> Option<&str> {
         match self {
-            Target::Node(id) | Target::Slow(id) => Some(id),
+            Target::Node(id) | Target::Slow(id) | Target::Case(id) => Some(id),
             Target::Queue(_) => None,
         }
     }
@@ -140,6 +158,22 @@ impl MenuConfig {
                 ));
             }
         }
+        let check_target = |target: &Spanned<String>, key: &str| -> Result<(), MenuProblem> {
+            let refuse = |why: String| Err((Some(target.span()), key.to_owned(), why));
+            match Target::parse(target.get_ref()) {
+                Err(why) => refuse(why),
+                Ok(Target::Queue(q)) if !queues.contains(&q.as_str()) => refuse(format!(
+                    "no queue named {q:?} (queues: {})",
+                    queues.join(", ")
+                )),
+                Ok(t) => match t.node() {
+                    Some(id) if !known(id) => {
+                        refuse(format!("no node with id {id:?} (nodes: {})", node_list()))
+                    }
+                    _ => Ok(()),
+                },
+            }
+        };
         for (i, n) in self.node.iter().enumerate() {
             let key = |k: &str| format!("menu.node[{}].{k}", i + 1);
             if n.say.get_ref().trim().is_empty() {
@@ -160,7 +194,7 @@ impl MenuConfig {
                         return Err((
                             Some(target.span()),
                             okey,
-                            format!("{k:?} is not a key: use one keypad key, 1 to 8 or #"),
+                            format!("{k:?} is not a key: use one keypad key, 1 to 8"),
                         ));
                     }
                 };
@@ -169,31 +203,37 @@ impl MenuConfig {
                         Some(target.span()),
                         okey,
                         format!(
-                            "{k:?} is kept on every menu (* repeats, 9 goes back, 0 asks for a human): use another key"
+                            "{k:?} is kept on every menu (* repeats, 9 goes back, 0 asks for a human, # asks for more time): use another key"
                         ),
                     ));
                 }
-                match Target::parse(target.get_ref()) {
-                    Err(why) => return Err((Some(target.span()), okey, why)),
-                    Ok(Target::Queue(q)) if !queues.contains(&q.as_str()) => {
-                        return Err((
-                            Some(target.span()),
-                            okey,
-                            format!("no queue named {q:?} (queues: {})", queues.join(", ")),
-                        ));
-                    }
-                    Ok(t) => {
-                        if let Some(id) = t.node()
-                            && !known(id)
-                        {
-                            return Err((
-                                Some(target.span()),
-                                okey,
-                                format!("no node with id {id:?} (nodes: {})", node_list()),
-                            ));
-                        }
-                    }
-                }
+                check_target(target, &okey)?;
+            }
+            if let Some(d) = &n.default {
+                check_target(d, &key("default"))?;
+            }
+            if let Some(c) = &n.choice
+                && (c.get_ref().is_empty()
+                    || !c
+                        .get_ref()
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c == '_'))
+            {
+                return Err((
+                    Some(c.span()),
+                    key("choice"),
+                    format!(
+                        "{:?}: name a choice in lower case, like \"product\"",
+                        c.get_ref()
+                    ),
+                ));
+            }
+            if let Some(k) = n.words.keys().find(|k| !n.options.contains_key(*k)) {
+                return Err((
+                    Some(n.id.span()),
+                    key(&format!("words.{k:?}")),
+                    format!("{k:?} is not one of this node's options"),
+                ));
             }
         }
         if !known(self.start.get_ref()) {
@@ -251,7 +291,7 @@ impl MenuConfig {
                 continue;
             }
             if let Some(n) = self.get(id) {
-                for t in n.options.values() {
+                for t in n.options.values().chain(&n.default) {
                     if let Ok(t) = Target::parse(t.get_ref())
                         && let Some(next) = t.node()
                         && let Some(node) = self.get(next)
@@ -338,7 +378,7 @@ options = { "1" = "queue:billing" }
         let (key, why) = problem(&GOOD.replace(", \"4\" = \"node:more\"", ""));
         assert_eq!(key, "menu.node[2].id");
         assert!(why.contains("no caller can reach node \"more\""), "{why}");
-        for k in ["0", "9", "*"] {
+        for k in ["0", "9", "*", "#"] {
             let (key, why) = problem(&GOOD.replace("\"4\" = ", &format!("{k:?} = ")));
             assert!(key.ends_with(&format!("options.{k:?}")), "{key}");
             assert!(why.contains("kept on every menu"), "{why}");
