@@ -16,7 +16,10 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::frontdoor::hours::HoursConfig;
 use crate::frontdoor::menu_config::MenuConfig;
+use crate::frontdoor::route::{RouteConfig, RouteTable};
+use std::collections::BTreeMap;
 
 /// The configuration the server runs on without `--config`.
 pub const DEFAULT_CONFIG: &str = include_str!("config/default.toml");
@@ -56,6 +59,9 @@ pub struct Config {
     /// without a `[menu]` table.
     #[serde(default)]
     pub menu: Option<MenuConfig>,
+    /// Rules from the menu's choices to a queue; first match wins.
+    #[serde(default)]
+    pub route: Vec<RouteConfig>,
 }
 
 /// `[console]`: the relay operators' web console.
@@ -194,6 +200,38 @@ pub struct QueueConfig {
     /// Seconds to wait for an agent to answer before the caller is told.
     #[serde(default = "default_ring_timeout")]
     pub ring_timeout_seconds: u32,
+    /// The IANA zone of `hours` and `holidays` (`Europe/Berlin`).
+    #[serde(default)]
+    pub time_zone: Option<Spanned<String>>,
+    /// When agents answer (`"mon-fri 08:00-18:00"`); always without.
+    #[serde(default)]
+    pub hours: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Dates closed all day, in the queue's zone (`"2026-12-25"`).
+    #[serde(default)]
+    pub holidays: Option<Spanned<Vec<Spanned<String>>>>,
+    /// What a voice caller hears out of hours.
+    #[serde(default)]
+    pub closed_say: Option<Spanned<String>>,
+    /// What a TTY prints out of hours.
+    #[serde(default)]
+    pub closed_type: Option<Spanned<String>>,
+    /// What a caller can press out of hours (menu targets).
+    #[serde(default)]
+    pub closed_options: BTreeMap<String, Spanned<String>>,
+}
+
+impl QueueConfig {
+    /// The queue's service hours as written.
+    pub fn hours_config(&self) -> HoursConfig {
+        HoursConfig {
+            time_zone: self.time_zone.clone(),
+            hours: self.hours.clone(),
+            holidays: self.holidays.clone(),
+            closed_say: self.closed_say.clone(),
+            closed_type: self.closed_type.clone(),
+            closed_options: self.closed_options.clone(),
+        }
+    }
 }
 
 /// How a line treats its callers.
@@ -374,6 +412,12 @@ fn default_queues() -> Vec<QueueConfig> {
         username: None,
         password: None,
         ring_timeout_seconds: default_ring_timeout(),
+        time_zone: None,
+        hours: None,
+        holidays: None,
+        closed_say: None,
+        closed_type: None,
+        closed_options: BTreeMap::new(),
     }]
 }
 fn default_ring_timeout() -> u32 {
@@ -473,6 +517,7 @@ impl Config {
             defaults: LineDefaults::default(),
             console: None,
             menu: None,
+            route: Vec::new(),
         })
     }
 
@@ -608,6 +653,7 @@ impl Config {
             c.check().map_err(|(key, why)| (None, key, why))?;
         }
         self.check_menu()?;
+        self.check_hours_and_routes()?;
         if self.limits.caption_decoders == Some(0) {
             return Err((
                 None,
@@ -664,12 +710,42 @@ impl Config {
                 None => Ok(()),
             };
         };
-        let queues: Vec<&str> = self
-            .queue
+        let queues = self.queue_names();
+        menu.check(&queues, &starts)
+    }
+
+    fn queue_names(&self) -> Vec<&str> {
+        self.queue
             .iter()
             .map(|q| q.name.get_ref().as_str())
+            .collect()
+    }
+
+    /// Each queue's hours compile and lead somewhere; the route table
+    /// names queues and every rule can match.
+    fn check_hours_and_routes(
+        &self,
+    ) -> Result<(), (Option<std::ops::Range<usize>>, String, String)> {
+        let queues = self.queue_names();
+        let nodes: Vec<&str> = self
+            .menu
+            .iter()
+            .flat_map(|m| m.node.iter().map(|n| n.id.get_ref().as_str()))
             .collect();
-        menu.check(&queues, &starts)
+        for (i, q) in self.queue.iter().enumerate() {
+            let key = format!("queue[{}]", i + 1);
+            let hours = q.hours_config();
+            hours.compile(&key)?;
+            hours.check_targets(&key, &queues, &nodes)?;
+        }
+        if !self.route.is_empty() && self.menu.is_none() {
+            return Err((
+                None,
+                "route".into(),
+                "routes choose from the menu's answers: add a [menu]".into(),
+            ));
+        }
+        RouteTable::new(&self.route, &queues).map(|_| ())
     }
 }
 

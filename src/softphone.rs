@@ -46,6 +46,11 @@ pub struct PhoneCall {
     pub marker: Option<String>,
     /// The caller's display name as the agent saw it.
     pub display: Option<String>,
+    /// The front door's headers on the agent side: the caller's choices
+    /// (`X-Relay-Route`) and case number (`X-Case-Number`).
+    pub route: Option<String>,
+    /// See `route`.
+    pub case_number: Option<String>,
     /// The far end hung up (rather than this phone).
     pub ended_by_peer: bool,
 }
@@ -128,6 +133,8 @@ pub async fn answer_one(
         return Err(PhoneError::NotAnswered("no call came".into()));
     };
     let marker = invite.header("X-Relay-Call");
+    let route = invite.header("X-Relay-Route");
+    let case_number = invite.header("X-Case-Number");
     let display = invite.from_display.clone();
     let offer = sdp::parse_remote(&invite.offer)?;
     let mut rtp = port(listen.ip())?;
@@ -150,6 +157,8 @@ pub async fn answer_one(
         heard,
         marker,
         display,
+        route,
+        case_number,
         ended_by_peer: ended,
     })
 }

@@ -383,3 +383,107 @@ fn config_check_names_the_file_line_and_key_of_a_bad_tree() {
     assert_eq!(e.key.as_deref(), Some("line[1].menu"));
     assert!(e.message.contains("no [menu]"), "{e}");
 }
+
+/// Billing keeps Berlin office hours and closes at Christmas; out of
+/// hours it offers the technical queue.
+fn with_hours() -> String {
+    CONFIG.replace(
+        "uri = \"sip:billing@127.0.0.1:5071\"\n",
+        "uri = \"sip:billing@127.0.0.1:5071\"\n\
+         time_zone = \"Europe/Berlin\"\n\
+         hours = [\"mon-fri 08:00-18:00\"]\n\
+         holidays = [\"2026-12-25\"]\n\
+         closed_say = \"Billing is closed. For technical support, press 2.\"\n\
+         closed_type = \"BILLING CLOSED TECH 2 GA\"\n\
+         closed_options = { \"2\" = \"queue:technical\" }\n",
+    )
+}
+
+#[test]
+fn out_of_hours_the_caller_gets_the_closed_message_and_its_choices() {
+    use relaygate::frontdoor::menu::Destination;
+    use relaygate::frontdoor::routing::{Decision, FrontDesk};
+    let config = Config::parse(&with_hours(), Path::new("hours.toml")).expect("checks");
+    let desk = FrontDesk::from_config(&config).expect("a desk");
+    let to_billing = Outcome {
+        to: Destination::Queue("billing".into()),
+        choices: vec![("product".into(), "wallet".into())],
+        case: None,
+        slow: false,
+    };
+    let at = |t: &str| t.parse::<jiff::Timestamp>().expect("a time");
+    // A Tuesday, 10:00 in Berlin (09:00 UTC): open, and the choices go
+    // with the call.
+    assert_eq!(
+        desk.decide(&to_billing, "billing", at("2026-12-01T09:00:00Z")),
+        Decision::Open {
+            queue: "billing".into(),
+            route: "queue=billing;product=wallet".into()
+        }
+    );
+    // 18:30 in Berlin, Christmas Day at noon, a Sunday: closed.
+    for t in [
+        "2026-12-01T17:30:00Z",
+        "2026-12-25T11:00:00Z",
+        "2026-12-06T11:00:00Z",
+    ] {
+        match desk.decide(&to_billing, "billing", at(t)) {
+            Decision::Closed { queue, closed } => {
+                assert_eq!(queue, "billing");
+                assert_eq!(closed.tty, "BILLING CLOSED TECH 2 GA");
+                assert!(closed.say.starts_with("Billing is closed"));
+                // What it offers is a menu of its own.
+                let tree = Arc::new(MenuTree::single(&closed.say, &closed.tty, &closed.options));
+                let mut m = Menu::new(tree, None, CallerKind::Tty, false, MenuSettings::default());
+                assert_eq!(
+                    events(&mut m),
+                    [MenuEvent::Print("BILLING CLOSED TECH 2 GA\n".into())]
+                );
+                m.handle_typed("2 GA", s(3.0));
+                assert_eq!(
+                    done(&events(&mut m)).map(|o| &o.to),
+                    Some(&to_queue("technical"))
+                );
+            }
+            other => panic!("{t}: {other:?}"),
+        }
+    }
+    // The technical queue has no hours: always open.
+    let to_tech = Outcome {
+        to: to_queue("technical"),
+        ..to_billing
+    };
+    assert!(matches!(
+        desk.decide(&to_tech, "billing", at("2026-12-25T11:00:00Z")),
+        Decision::Open { .. }
+    ));
+}
+
+#[test]
+fn the_route_table_has_its_say_over_the_menus_queue() {
+    use relaygate::frontdoor::routing::{Decision, FrontDesk};
+    let text =
+        format!("{CONFIG}\n[[route]]\nwhen = {{ product = \"wallet\" }}\nqueue = \"technical\"\n");
+    let config = Config::parse(&text, Path::new("routes.toml")).expect("checks");
+    let desk = FrontDesk::from_config(&config).expect("a desk");
+    let mut m = menu(CallerKind::Tty);
+    m.handle_key('4', s(1.0));
+    m.handle_typed("WALLET GA", s(3.0));
+    let o = done(&events(&mut m)).cloned().expect("done");
+    assert_eq!(o.to, to_queue("billing"), "the menu's own choice");
+    let now = "2026-12-01T09:00:00Z".parse().expect("a time");
+    assert_eq!(
+        desk.decide(&o, "billing", now),
+        Decision::Open {
+            queue: "technical".into(),
+            route: "queue=technical;product=wallet".into()
+        }
+    );
+    // A route to a queue that does not exist is refused by config check.
+    let e = Config::parse(
+        &text.replace("queue = \"technical\"\n", "queue = \"sales\"\n"),
+        Path::new("routes.toml"),
+    )
+    .expect_err("refused");
+    assert!(e.to_string().contains("route[1].queue"), "{e}");
+}

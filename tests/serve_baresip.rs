@@ -68,6 +68,7 @@ fn a_baresip_tty_caller_reaches_a_baresip_agent() {
             auto_answer: true,
             dial: None,
             quit_after: Duration::from_secs(100),
+            control: None,
         },
     );
     std::thread::sleep(Duration::from_millis(500));
@@ -80,6 +81,7 @@ fn a_baresip_tty_caller_reaches_a_baresip_agent() {
             auto_answer: false,
             dial: Some(&format!("sip:relay@127.0.0.1:{sip}")),
             quit_after: Duration::from_secs(66),
+            control: None,
         },
     );
     let (caller_heard, caller_log) = caller.finish(Duration::from_secs(75));

@@ -69,9 +69,13 @@ impl CaseNumber {
     /// The case number of `payload` (nine digits, with leading zeros), or
     /// `None` above [`MAX_PAYLOAD`].
     pub fn new(payload: u32) -> Option<CaseNumber> {
-        if payload > MAX_PAYLOAD {
-            return None;
-        }
+        (payload <= MAX_PAYLOAD).then(|| CaseNumber::from_seed(u64::from(payload)))
+    }
+
+    /// The case number a 64-bit random `seed` picks (the edge draws the
+    /// seed; this module has no randomness of its own).
+    pub fn from_seed(seed: u64) -> CaseNumber {
+        let payload = (seed % (u64::from(MAX_PAYLOAD) + 1)) as u32;
         let mut digits = [0u8; DIGITS];
         let mut rest = payload;
         for d in digits[..DIGITS - 1].iter_mut().rev() {
@@ -79,7 +83,7 @@ impl CaseNumber {
             rest /= 10;
         }
         digits[DIGITS - 1] = damm(digits[..DIGITS - 1].iter().copied());
-        Some(CaseNumber(digits))
+        CaseNumber(digits)
     }
 
     /// Reads a case number as a caller gives it: ten digits, with any

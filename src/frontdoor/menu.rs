@@ -41,12 +41,29 @@ pub struct MenuSettings {
     pub retries: u32,
 }
 
+impl MenuSettings {
+    /// The settings `[menu]` writes.
+    pub fn from_config(config: &MenuConfig) -> MenuSettings {
+        let secs = |s: u32| Duration::from_secs(u64::from(s));
+        let slow_timeout = secs(config.slow_timeout_seconds);
+        MenuSettings {
+            voice_timeout: secs(config.voice_timeout_seconds),
+            slow_timeout,
+            // The warning comes with a third of the time left.
+            slow_warning: slow_timeout / 3,
+            tty_timeout: secs(config.tty_timeout_seconds),
+            retries: config.retries,
+            ..MenuSettings::default()
+        }
+    }
+}
+
 impl Default for MenuSettings {
     fn default() -> Self {
         MenuSettings {
             voice_timeout: Duration::from_secs(7),
             slow_timeout: Duration::from_secs(16),
-            slow_warning: Duration::from_secs(6),
+            slow_warning: Duration::from_secs(16) / 3,
             tty_timeout: Duration::from_secs(30),
             typed_pause: Duration::from_secs(3),
             retries: 2,
@@ -185,6 +202,24 @@ impl MenuTree {
         MenuTree {
             nodes,
             start: config.start.get_ref().clone(),
+        }
+    }
+
+    /// A one-node tree: what a closed queue says and the keys it offers
+    /// instead.
+    pub fn single(say: &str, tty: &str, options: &[(char, Target)]) -> MenuTree {
+        let keys: Vec<char> = options.iter().map(|(k, _)| *k).collect();
+        MenuTree {
+            nodes: vec![Node {
+                id: "closed".into(),
+                say: say.to_owned(),
+                tty: tty.to_owned(),
+                options: options.iter().cloned().collect(),
+                default: None,
+                choice: None,
+                words: derived_words(say, tty, &keys),
+            }],
+            start: "closed".into(),
         }
     }
 

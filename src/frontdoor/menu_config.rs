@@ -40,6 +40,44 @@ pub struct MenuConfig {
     /// The nodes.
     #[serde(default)]
     pub node: Vec<MenuNode>,
+    /// Prompts repeated after no answer or a wrong one, before a node's
+    /// default (or a human).
+    #[serde(default = "default_retries")]
+    pub retries: u32,
+    /// Seconds a voice caller has to answer once a prompt is spoken.
+    #[serde(default = "default_voice_timeout")]
+    pub voice_timeout_seconds: u32,
+    /// Seconds a TTY caller has once a prompt has printed.
+    #[serde(default = "default_tty_timeout")]
+    pub tty_timeout_seconds: u32,
+    /// Seconds a slow-mode caller has; they are warned before the end.
+    #[serde(default = "default_slow_timeout")]
+    pub slow_timeout_seconds: u32,
+    /// The agent INVITE's header for the caller's choices.
+    #[serde(default = "default_route_header")]
+    pub route_header: String,
+    /// The agent INVITE's header for the case number.
+    #[serde(default = "default_case_header")]
+    pub case_header: String,
+}
+
+fn default_retries() -> u32 {
+    2
+}
+fn default_voice_timeout() -> u32 {
+    7
+}
+fn default_tty_timeout() -> u32 {
+    30
+}
+fn default_slow_timeout() -> u32 {
+    16
+}
+fn default_route_header() -> String {
+    "X-Relay-Route".into()
+}
+fn default_case_header() -> String {
+    "X-Case-Number".into()
 }
 
 /// One `[[menu.node]]`.
@@ -135,6 +173,38 @@ impl MenuConfig {
         let ids: Vec<&str> = self.node.iter().map(|n| n.id.get_ref().as_str()).collect();
         let known = |id: &str| ids.contains(&id);
         let node_list = || ids.join(", ");
+        for (key, value, low) in [
+            ("menu.voice_timeout_seconds", self.voice_timeout_seconds, 2),
+            ("menu.tty_timeout_seconds", self.tty_timeout_seconds, 5),
+            ("menu.slow_timeout_seconds", self.slow_timeout_seconds, 8),
+        ] {
+            if !(low..=600).contains(&value) {
+                return Err((
+                    None,
+                    key.into(),
+                    format!("{value} s: give callers {low} to 600 seconds"),
+                ));
+            }
+        }
+        if self.retries > 5 {
+            return Err((
+                None,
+                "menu.retries".into(),
+                "at most 5: after that the caller goes to the default or a human".into(),
+            ));
+        }
+        for (key, name) in [
+            ("menu.route_header", &self.route_header),
+            ("menu.case_header", &self.case_header),
+        ] {
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.!%*+`'~".contains(c))
+            {
+                return Err((None, key.into(), format!("{name:?} is not a SIP header name")));
+            }
+        }
         if self.node.is_empty() {
             return Err((
                 Some(self.start.span()),

@@ -37,6 +37,8 @@ pub enum Outcome {
     Shutdown,
     /// Something failed inside relaygate.
     Failed,
+    /// Out of service hours: the caller was told, and no agent dialled.
+    Closed,
 }
 
 impl Outcome {
@@ -50,6 +52,7 @@ impl Outcome {
             Outcome::NoAgent => "no-agent",
             Outcome::Shutdown => "shutdown",
             Outcome::Failed => "failed",
+            Outcome::Closed => "closed",
         }
     }
 }

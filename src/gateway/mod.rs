@@ -16,6 +16,7 @@
 //!
 //! Logs: one line per call at its end, metadata only.
 
+mod front_door;
 pub mod metrics;
 pub mod registry;
 mod signalling;
@@ -34,6 +35,8 @@ use crate::call_runner::{self, LoopSettings};
 use crate::config::{Config, LineMode};
 use crate::device::{self, DeviceProfile};
 use crate::engines::Engines;
+use crate::frontdoor::menu::{MenuSettings, MenuTree};
+use crate::frontdoor::routing::FrontDesk;
 use crate::legs::agent_voice::AgentVoice;
 use crate::legs::audio_tty::{AudioTty, Detector, Verdict};
 use crate::media::frame::SILENCE;
@@ -44,6 +47,7 @@ use crate::relay::RelayConfig;
 use crate::sip::sdp::{self, LocalAudio, SdpError};
 use crate::sip::stack::{CallEvent, IncomingInvite, ServerCall, SipError, SipStack, StackOptions};
 use crate::tts::{self, VoiceProfile};
+use front_door::{CallerMedia, Dialog, DoorPlan, Routed};
 pub use metrics::{Metrics, Outcome};
 use registry::Registry;
 use signalling::{AgentDial, Signalling};
@@ -91,6 +95,8 @@ struct Gateway {
     line_plans: Vec<(String, LinePlan)>,
     stop: CancellationToken,
     registry: Registry,
+    /// The front door, when there is a `[menu]`.
+    menu: Option<DoorPlan>,
 }
 
 fn resolve_device(name: &str) -> Result<DeviceProfile, GatewayError> {
@@ -163,6 +169,19 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), GatewayError> {
     let (default_plan, line_plans) = plans(&config)?;
+    let menu = match &config.menu {
+        Some(m) => Some(DoorPlan {
+            tree: Arc::new(MenuTree::new(m)),
+            settings: MenuSettings::from_config(m),
+            speech: engines.speech.clone(),
+            slow_voice: resolve_voice("slow")?,
+            route_header: m.route_header.clone(),
+            case_header: m.case_header.clone(),
+            desk: FrontDesk::from_config(&config)
+                .map_err(|(_, key, why)| GatewayError::Profile(format!("{key}: {why}")))?,
+        }),
+        None => None,
+    };
     let (stack, mut invites) = SipStack::start(StackOptions {
         listen: config.sip.listen,
         tcp: true,
@@ -216,6 +235,7 @@ pub async fn serve(
         stack: Arc::clone(&stack),
         stop: stop.clone(),
         registry,
+        menu,
     });
     let mut calls = JoinSet::new();
     tokio::pin!(shutdown);
@@ -467,12 +487,67 @@ impl Gateway {
         } else {
             Detector::new(session)
         };
-        // Listen until the caller shows what it is.
-        let verdict = self
-            .detect(&mut call, &mut port, detector, &mut version, local)
-            .await;
+        let line = self.config.route(&invite_line).0;
+        let menu_start = self.config.menu_start(line).map(str::to_owned);
+        let mut queue = queue.clone();
+        let mut front_door = Vec::new();
+        let verdict = match (&self.menu, menu_start) {
+            (Some(door), Some(start)) => {
+                let media = if detector.verdict() == Verdict::Tty {
+                    CallerMedia::Tty(Box::new(AudioTty::from_detector(port, detector)))
+                } else {
+                    CallerMedia::Listening(port, Box::new(detector))
+                };
+                let mut dialog = Dialog {
+                    call: &mut call,
+                    version: &mut version,
+                    local,
+                    stop: &self.stop,
+                };
+                let routed = front_door::route_caller(
+                    door,
+                    &self.config,
+                    media,
+                    (&start, &queue, &plan.voice),
+                    &mut dialog,
+                )
+                .await;
+                match routed {
+                    Routed::To(media, q, headers) => {
+                        queue = q;
+                        front_door = headers;
+                        media
+                    }
+                    Routed::Closed => {
+                        let _ = call.hangup().await;
+                        record.outcome = Some(Outcome::Closed);
+                        return record;
+                    }
+                    Routed::Gone => Detection::Gone,
+                    Routed::Stopped => Detection::Stopped,
+                }
+            }
+            // Listen until the caller shows what it is.
+            _ => {
+                match self
+                    .detect(&mut call, &mut port, detector, &mut version, local)
+                    .await
+                {
+                    Listened::Tty(d) => {
+                        record.detect_ms = d.detect_ms();
+                        Detection::Tty(Box::new(AudioTty::from_detector(port, *d)))
+                    }
+                    Listened::Voice => Detection::Voice(port),
+                    Listened::Gone => {
+                        port.close();
+                        Detection::Gone
+                    }
+                    Listened::Stopped => Detection::Stopped,
+                }
+            }
+        };
         let dial = AgentDial {
-            queue: queue.clone(),
+            queue,
             from_user,
             display_name: format!(
                 "{}{}",
@@ -482,11 +557,11 @@ impl Gateway {
                 self.config.relay_marker.header.clone(),
                 self.config.relay_marker.value.clone(),
             )),
+            front_door,
         };
         match verdict {
             Detection::Gone => {
                 record.outcome = Some(Outcome::Abandoned);
-                port.close();
                 return record;
             }
             Detection::Stopped => {
@@ -494,25 +569,15 @@ impl Gateway {
                 record.outcome = Some(Outcome::Shutdown);
                 return record;
             }
-            Detection::Tty(detector) => {
+            Detection::Tty(leg) => {
                 record.kind = "tty";
-                record.detect_ms = detector.detect_ms();
                 self.metrics
-                    .tty_detected(detector.detect_ms().map(|ms| ms as f64 / 1000.0));
+                    .tty_detected(record.detect_ms.map(|ms| ms as f64 / 1000.0));
                 let tap = self.registry.register(id, &invite_line);
-                self.relay(
-                    call,
-                    port,
-                    *detector,
-                    (plan, tap),
-                    dial,
-                    &mut record,
-                    version,
-                    local,
-                )
-                .await;
+                self.relay(call, *leg, (plan, tap), dial, &mut record, version, local)
+                    .await;
             }
-            Detection::Voice => {
+            Detection::Voice(port) => {
                 record.kind = "voice";
                 self.metrics.voice_caller();
                 let dial = AgentDial {
@@ -536,9 +601,9 @@ impl Gateway {
         mut detector: Detector,
         version: &mut u64,
         local: SocketAddr,
-    ) -> Detection {
+    ) -> Listened {
         if detector.verdict() == Verdict::Tty {
-            return Detection::Tty(Box::new(detector));
+            return Listened::Tty(Box::new(detector));
         }
         let mut tick = tokio::time::interval(Duration::from_millis(20));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
@@ -548,20 +613,20 @@ impl Gateway {
                     let Some(frame) = port.exchange(&SILENCE) else {
                         info!("caller's media stopped before it was recognised");
                         let _ = call.hangup().await;
-                        return Detection::Gone;
+                        return Listened::Gone;
                     };
                     match detector.push(&frame) {
                         Verdict::Listening => {}
-                        Verdict::Tty => return Detection::Tty(Box::new(detector)),
-                        Verdict::Voice => return Detection::Voice,
+                        Verdict::Tty => return Listened::Tty(Box::new(detector)),
+                        Verdict::Voice => return Listened::Voice,
                     }
                 }
                 ev = call.next_event() => match ev {
-                    CallEvent::Ended(_) => return Detection::Gone,
+                    CallEvent::Ended(_) => return Listened::Gone,
                     CallEvent::Reoffer(r) => signalling::answer_reoffer(r, port, version, local).await,
                     _ => {}
                 },
-                _ = self.stop.cancelled() => return Detection::Stopped,
+                _ = self.stop.cancelled() => return Listened::Stopped,
             }
         }
     }
@@ -570,8 +635,7 @@ impl Gateway {
     async fn relay(
         &self,
         call: ServerCall,
-        port: RtpPort,
-        detector: Detector,
+        customer: AudioTty<RtpPort>,
         (plan, tap): (LinePlan, registry::CallTap),
         dial: AgentDial,
         record: &mut CallRecord,
@@ -581,7 +645,6 @@ impl Gateway {
         let Some((agent_port, agent_local)) = self.agent_port(&call, record).await else {
             return;
         };
-        let customer = AudioTty::from_detector(port, detector);
         let agent = AgentVoice::new(agent_port);
         let mut relay = RelayConfig::for_device(&plan.device);
         relay.tty_greeting = format!("{} ", self.config.greetings.tty);
@@ -683,9 +746,17 @@ impl Gateway {
 }
 
 /// How listening to a new caller ended.
-enum Detection {
+enum Listened {
     Tty(Box<Detector>),
     Voice,
+    Gone,
+    Stopped,
+}
+
+/// The caller, recognised, with their media.
+enum Detection {
+    Tty(Box<AudioTty<RtpPort>>),
+    Voice(RtpPort),
     Gone,
     Stopped,
 }

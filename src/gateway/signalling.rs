@@ -35,6 +35,9 @@ pub(super) struct AgentDial {
     pub display_name: String,
     /// The relay marker header, for TTY calls.
     pub marker: Option<(String, String)>,
+    /// What the front door found out: the caller's choices and case
+    /// number, for the agent's desktop.
+    pub front_door: Vec<(String, String)>,
 }
 
 /// Both dialogs of a call.
@@ -106,7 +109,13 @@ impl Signalling {
                 self.dial.from_user.clone()
             },
             display_name: Some(self.dial.display_name.clone()),
-            headers: self.dial.marker.clone().into_iter().collect(),
+            headers: self
+                .dial
+                .marker
+                .iter()
+                .chain(&self.dial.front_door)
+                .cloned()
+                .collect(),
             credential: q
                 .username
                 .clone()

@@ -24,6 +24,7 @@ use super::peers::{read_wav, write_wav};
 pub struct Baresip {
     child: Child,
     dir: PathBuf,
+    control: Option<u16>,
 }
 
 /// How a phone behaves.
@@ -40,6 +41,9 @@ pub struct Phone<'a> {
     pub dial: Option<&'a str>,
     /// baresip quits after this long.
     pub quit_after: Duration,
+    /// A TCP port for commands (baresip's `ctrl_tcp`), when the test
+    /// sends it any ([`Baresip::command`]).
+    pub control: Option<u16>,
 }
 
 impl Baresip {
@@ -64,10 +68,14 @@ impl Baresip {
              module sndfile.so\n\
              module_app account.so\n\
              module_app menu.so\n\
-             snd_path {heard}\n",
+             snd_path {heard}\n{control}",
             port = phone.port,
             mic = mic.display(),
             heard = dir.join("heard").display(),
+            control = phone
+                .control
+                .map(|p| format!("module_app ctrl_tcp.so\nctrl_tcp_listen 127.0.0.1:{p}\n"))
+                .unwrap_or_default(),
         );
         std::fs::write(dir.join("config"), config).expect("baresip config");
         std::fs::write(
@@ -99,7 +107,29 @@ impl Baresip {
         Baresip {
             child,
             dir: dir.to_path_buf(),
+            control: phone.control,
         }
+    }
+
+    /// Sends a command (`sndcode`, `hangup`) with its parameters over
+    /// `ctrl_tcp`, as a netstring of JSON; waits for baresip to listen.
+    pub fn command(&self, command: &str, params: &str) {
+        use std::io::Write;
+        let port = self.control.expect("a phone started with a control port");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut stream = loop {
+            match std::net::TcpStream::connect(("127.0.0.1", port)) {
+                Ok(s) => break s,
+                Err(e) if Instant::now() > deadline => panic!("baresip's ctrl_tcp: {e}"),
+                Err(_) => std::thread::sleep(Duration::from_millis(100)),
+            }
+        };
+        let json = format!(r#"{{"command":"{command}","params":"{params}","token":"t"}}"#);
+        stream
+            .write_all(format!("{}:{json},", json.len()).as_bytes())
+            .expect("command sent");
+        // baresip answers; the test does not need the answer.
+        std::thread::sleep(Duration::from_millis(200));
     }
 
     /// Waits for the phone to quit (at most `limit`), then gives what it
