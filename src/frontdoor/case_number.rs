@@ -120,16 +120,18 @@ impl CaseNumber {
         format!("{}-{}-{}", &d[..3], &d[3..6], &d[6..])
     }
 
-    /// For speech: the same groups, digit by digit, a pause after each
-    /// group ("0 0 1. 2 3 4. 5 6 7 4."). The speech engines read digits
-    /// spaced apart one by one and pause at each full stop.
+    /// For speech: the same groups, digit by digit, a short pause after
+    /// each digit and a longer one after each group ("0, 0, 1. 2, 3, 4.
+    /// 5, 6, 7, 4."). The speech engines read digits apart one by one,
+    /// pausing at each comma and full stop, so a listener can write
+    /// them down.
     pub fn spoken_groups(&self) -> String {
         let d: Vec<String> = self.0.iter().map(|d| d.to_string()).collect();
         format!(
             "{}. {}. {}.",
-            d[..3].join(" "),
-            d[3..6].join(" "),
-            d[6..].join(" ")
+            d[..3].join(", "),
+            d[3..6].join(", "),
+            d[6..].join(", ")
         )
     }
 }
@@ -216,7 +218,7 @@ mod tests {
             format!("{}-{}-{}", &d[..3], &d[3..6], &d[6..])
         );
         assert!(n.tty_form().starts_with("012-345-678"));
-        assert!(n.spoken_groups().starts_with("0 1 2. 3 4 5. 6 7 8 "));
+        assert!(n.spoken_groups().starts_with("0, 1, 2. 3, 4, 5. 6, 7, 8, "));
         assert_eq!(
             format!("{n:?}"),
             "CaseNumber(..)",
