@@ -267,6 +267,10 @@ pub struct LineConfig {
     /// when there is a `[menu]`.
     #[serde(default)]
     pub menu: Option<Spanned<String>>,
+    /// Voice callers start in slow mode: the agent's speech reaches them
+    /// slower and leveled, and menus use the `slow` voice.
+    #[serde(default)]
+    pub slow: bool,
 }
 
 /// `[metrics]`.

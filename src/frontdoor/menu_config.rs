@@ -202,7 +202,11 @@ impl MenuConfig {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || "-_.!%*+`'~".contains(c))
             {
-                return Err((None, key.into(), format!("{name:?} is not a SIP header name")));
+                return Err((
+                    None,
+                    key.into(),
+                    format!("{name:?} is not a SIP header name"),
+                ));
             }
         }
         if self.node.is_empty() {

@@ -333,7 +333,7 @@ impl FrontDoor {
                 m.handle_prompt_done(now);
             }
         }
-        if let Some(m) = menu.as_deref_mut()
+        if let Some(m) = menu
             && m.poll_timeout().is_some_and(|t| t <= now)
         {
             m.handle_timeout(now);
@@ -409,8 +409,14 @@ pub(super) struct DoorPlan {
 
 /// Where the front door sent a caller.
 pub(super) enum Routed {
-    /// To this queue, with these headers for the agent's INVITE.
-    To(super::Detection, QueueConfig, Vec<(String, String)>),
+    /// To this queue, with these headers for the agent's INVITE; the
+    /// caller is in slow mode when the flag says so.
+    To(
+        Box<super::Detection>,
+        Box<QueueConfig>,
+        Vec<(String, String)>,
+        bool,
+    ),
     /// Out of hours, told so; nobody to dial.
     Closed,
     /// The caller left.
@@ -425,7 +431,7 @@ pub(super) async fn route_caller(
     plan: &DoorPlan,
     config: &Config,
     media: CallerMedia,
-    (start, line_queue, voice): (&str, &QueueConfig, &VoiceProfile),
+    (start, line_queue, voice, slow): (&str, &QueueConfig, &VoiceProfile, bool),
     dialog: &mut Dialog<'_>,
 ) -> Routed {
     let kind = caller_kind(&media);
@@ -439,7 +445,7 @@ pub(super) async fn route_caller(
         Arc::clone(&plan.tree),
         Some(start),
         kind,
-        false,
+        slow,
         plan.settings.clone(),
     );
     let mut outcome = match door.run_menu(menu, dialog).await {
@@ -507,11 +513,16 @@ pub(super) async fn route_caller(
     let detection = match door.into_media() {
         Some(CallerMedia::Tty(leg)) => super::Detection::Tty(leg),
         Some(CallerMedia::Voice(port) | CallerMedia::Listening(port, _)) => {
-            super::Detection::Voice(port)
+            super::Detection::Voice(Box::new(port))
         }
         None => super::Detection::Gone,
     };
-    Routed::To(detection, queue.clone(), headers)
+    Routed::To(
+        Box::new(detection),
+        Box::new(queue.clone()),
+        headers,
+        outcome.slow,
+    )
 }
 
 /// A fresh case number: nine random digits and the check digit.

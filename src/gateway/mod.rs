@@ -20,6 +20,7 @@ mod front_door;
 pub mod metrics;
 pub mod registry;
 mod signalling;
+mod slow_bridge;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -46,11 +47,13 @@ use crate::modem::session::SessionConfig;
 use crate::relay::RelayConfig;
 use crate::sip::sdp::{self, LocalAudio, SdpError};
 use crate::sip::stack::{CallEvent, IncomingInvite, ServerCall, SipError, SipStack, StackOptions};
+use crate::slow::{LevelConfig, SlowMode, StretchConfig};
 use crate::tts::{self, VoiceProfile};
 use front_door::{CallerMedia, Dialog, DoorPlan, Routed};
 pub use metrics::{Metrics, Outcome};
 use registry::Registry;
 use signalling::{AgentDial, Signalling};
+use slow_bridge::SlowBridge;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +79,8 @@ pub enum GatewayError {
 #[derive(Debug, Clone)]
 struct LinePlan {
     mode: LineMode,
+    /// Voice callers start in slow mode.
+    slow: bool,
     queue: usize,
     device: DeviceProfile,
     voice: VoiceProfile,
@@ -115,6 +120,7 @@ fn resolve_voice(name: &str) -> Result<VoiceProfile, GatewayError> {
 fn plans(config: &Config) -> Result<(LinePlan, Vec<(String, LinePlan)>), GatewayError> {
     let default_plan = LinePlan {
         mode: LineMode::Auto,
+        slow: false,
         queue: 0,
         device: resolve_device(&config.defaults.device)?,
         voice: resolve_voice(&config.defaults.voice)?,
@@ -133,6 +139,7 @@ fn plans(config: &Config) -> Result<(LinePlan, Vec<(String, LinePlan)>), Gateway
             .unwrap_or(0);
         let plan = LinePlan {
             mode: l.mode,
+            slow: l.slow,
             queue,
             device: match &l.device {
                 Some(d) => resolve_device(d)?,
@@ -491,6 +498,7 @@ impl Gateway {
         let menu_start = self.config.menu_start(line).map(str::to_owned);
         let mut queue = queue.clone();
         let mut front_door = Vec::new();
+        let mut slow = plan.slow;
         let verdict = match (&self.menu, menu_start) {
             (Some(door), Some(start)) => {
                 let media = if detector.verdict() == Verdict::Tty {
@@ -508,15 +516,16 @@ impl Gateway {
                     door,
                     &self.config,
                     media,
-                    (&start, &queue, &plan.voice),
+                    (&start, &queue, &plan.voice, plan.slow),
                     &mut dialog,
                 )
                 .await;
                 match routed {
-                    Routed::To(media, q, headers) => {
-                        queue = q;
+                    Routed::To(media, q, headers, chose_slow) => {
+                        queue = *q;
                         front_door = headers;
-                        media
+                        slow = chose_slow;
+                        *media
                     }
                     Routed::Closed => {
                         let _ = call.hangup().await;
@@ -537,7 +546,7 @@ impl Gateway {
                         record.detect_ms = d.detect_ms();
                         Detection::Tty(Box::new(AudioTty::from_detector(port, *d)))
                     }
-                    Listened::Voice => Detection::Voice(port),
+                    Listened::Voice => Detection::Voice(Box::new(port)),
                     Listened::Gone => {
                         port.close();
                         Detection::Gone
@@ -585,8 +594,15 @@ impl Gateway {
                     display_name: from_display,
                     ..dial
                 };
-                self.bridge(call, port, dial, &mut record, version, local)
-                    .await;
+                self.bridge(
+                    call,
+                    *port,
+                    dial,
+                    &mut record,
+                    (version, local),
+                    (slow, &plan.voice),
+                )
+                .await;
             }
         }
         record
@@ -717,20 +733,26 @@ impl Gateway {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn bridge(
         &self,
         call: ServerCall,
         port: RtpPort,
         dial: AgentDial,
         record: &mut CallRecord,
-        version: u64,
-        local: SocketAddr,
+        (version, local): (u64, SocketAddr),
+        (slow, voice): (bool, &VoiceProfile),
     ) {
         let Some((agent_port, agent_local)) = self.agent_port(&call, record).await else {
             return;
         };
+        let slow = if slow {
+            self.slow_bridge(voice).await
+        } else {
+            None
+        };
         let signalling = self.signalling(call, (local, version), dial, agent_local);
-        let (out, counts) = signalling.run_bridge(port, agent_port).await;
+        let (out, counts) = signalling.run_bridge(port, agent_port, slow).await;
         record.agent_legs = out.agent_legs;
         record.dial_ms = out.dial_ms;
         record.rtp_lost = counts.lost;
@@ -745,6 +767,39 @@ impl Gateway {
     }
 }
 
+impl Gateway {
+    /// Slow mode for a voice caller's bridge, with the agent's notice
+    /// spoken in the line's voice; `None` (plain speech) if the
+    /// stretcher cannot start.
+    async fn slow_bridge(&self, voice: &VoiceProfile) -> Option<SlowBridge> {
+        let mode = match SlowMode::new(LevelConfig::default(), StretchConfig::default()) {
+            Ok(m) => m,
+            Err(e) => {
+                warn!(error = %e, "slow mode unavailable");
+                return None;
+            }
+        };
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let mut notice = Vec::new();
+        if self
+            .engines
+            .speech
+            .say(0, SLOW_NOTICE.to_owned(), voice, &tx)
+        {
+            while let Some(s) = rx.recv().await {
+                notice.extend_from_slice(&s.samples);
+                if s.last {
+                    break;
+                }
+            }
+        }
+        Some(SlowBridge::new(mode, notice))
+    }
+}
+
+/// What the agent hears once when a caller is in slow mode.
+const SLOW_NOTICE: &str = "The caller has asked for slower speech, please speak clearly.";
+
 /// How listening to a new caller ended.
 enum Listened {
     Tty(Box<Detector>),
@@ -756,7 +811,7 @@ enum Listened {
 /// The caller, recognised, with their media.
 enum Detection {
     Tty(Box<AudioTty<RtpPort>>),
-    Voice(RtpPort),
+    Voice(Box<RtpPort>),
     Gone,
     Stopped,
 }

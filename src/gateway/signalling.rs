@@ -15,6 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
+use super::slow_bridge::SlowBridge;
 use crate::call_runner::Control;
 use crate::config::QueueConfig;
 use crate::legs::audio_tty::AudioTty;
@@ -334,6 +335,7 @@ impl Signalling {
         mut self,
         mut customer: RtpPort,
         mut agent_port: RtpPort,
+        mut slow: Option<SlowBridge>,
     ) -> (SignallingOutcome, RtpCounts) {
         let mut out = SignallingOutcome::default();
         let mut agent = self.place();
@@ -363,10 +365,18 @@ impl Signalling {
                 }
                 _ = tick.tick() => {
                     let Some(from_customer) = customer.exchange(&to_customer) else { break };
+                    let keys = customer.take_keys();
+                    let from_customer = match slow.as_mut() {
+                        Some(s) => s.caller_frame(&from_customer, keys),
+                        None => from_customer,
+                    };
                     if answered {
                         to_agent = from_customer;
                         let Some(from_agent) = agent_port.exchange(&to_agent) else { break };
-                        to_customer = from_agent;
+                        to_customer = match slow.as_mut() {
+                            Some(s) => s.agent_frame(&from_agent),
+                            None => from_agent,
+                        };
                     }
                 }
                 ev = self.customer.next_event() => match ev {
@@ -379,8 +389,9 @@ impl Signalling {
                         Ok(remote) => {
                             agent_port.set_remote(&remote);
                             if let Some(a) = agent.as_mut() { a.answered = true; }
+                            if let Some(s) = slow.as_mut() { s.agent_answered(); }
                             out.agent_legs += 1;
-                            info!("agent answered: bridging");
+                            info!(slow = slow.is_some(), "agent answered: bridging");
                         }
                         Err(_) => break,
                     },

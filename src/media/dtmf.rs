@@ -17,7 +17,8 @@
 //! - A block hears a key when the strongest row tone and the strongest
 //!   column tone are each at least -30 dBm0; the column is at most 8 dB
 //!   above the row (normal twist) and the row at most 4 dB above the
-//!   column (reverse twist); every other tone of each group is at least
+//!   column (reverse twist), each with 1.5 dB for the block's own
+//!   measuring error; every other tone of each group is at least
 //!   8 dB below its peak; the two tones carry at least 70 % of the
 //!   block's energy (a block must be mostly tone: this is what keeps
 //!   speech and music out, and 15 dB of noise still leaves 97 %); and
@@ -54,10 +55,12 @@ const KEYS: [[char; 4]; 4] = [
 const DBM0_PEAK: f32 = 22_718.0;
 /// The quietest tone heard, per tone.
 const MIN_TONE_DBM0: f32 = -30.0;
-/// Column tone above the row tone, at most.
-const MAX_NORMAL_TWIST_DB: f32 = 8.0;
-/// Row tone above the column tone, at most.
-const MAX_REVERSE_TWIST_DB: f32 = 4.0;
+/// Column tone above the row tone, at most: the 8 dB a line may give,
+/// and 1.5 dB for the block's own error (a strong tone leaks into the
+/// other group's bins, by up to about a dB and a half either way).
+const MAX_NORMAL_TWIST_DB: f32 = 9.5;
+/// Row tone above the column tone, at most: 4 dB and the same margin.
+const MAX_REVERSE_TWIST_DB: f32 = 5.5;
 /// How far below its group's peak every other tone of the group must be.
 const RELATIVE_PEAK_DB: f32 = 8.0;
 /// The share of a block's energy the two tones must carry.
@@ -391,8 +394,10 @@ mod tests {
             (-36.0, 0.0, ""),
             (-10.0, 7.0, "1"),
             (-10.0, -3.5, "1"),
-            (-10.0, 10.0, ""),
-            (-10.0, -6.0, ""),
+            (-10.0, -4.0, "1"),
+            (-10.0, 8.0, "1"),
+            (-10.0, 11.5, ""),
+            (-10.0, -7.5, ""),
         ] {
             let mut audio = tone('1', 60, level, twist, 0.0);
             audio.extend(silence(60));
