@@ -407,16 +407,23 @@ pub(super) struct DoorPlan {
     pub desk: FrontDesk,
 }
 
+/// A caller the front door sends to a queue.
+pub(super) struct RoutedCall {
+    /// The caller, recognised, with their media.
+    pub media: super::Detection,
+    pub queue: QueueConfig,
+    /// For the agent's INVITE: the choices and the case number.
+    pub headers: Vec<(String, String)>,
+    /// A voice caller in slow mode.
+    pub slow: bool,
+    /// What a TTY reads before the relay's greeting (its case number).
+    pub tty_prefix: String,
+}
+
 /// Where the front door sent a caller.
 pub(super) enum Routed {
-    /// To this queue, with these headers for the agent's INVITE; the
-    /// caller is in slow mode when the flag says so.
-    To(
-        Box<super::Detection>,
-        Box<QueueConfig>,
-        Vec<(String, String)>,
-        bool,
-    ),
+    /// To a queue.
+    To(Box<RoutedCall>),
     /// Out of hours, told so; nobody to dial.
     Closed,
     /// The caller left.
@@ -499,12 +506,17 @@ pub(super) async fn route_caller(
     info!(queue = %queue_name, slow = outcome.slow, "menu done");
     let case = outcome.case.unwrap_or_else(new_case_number);
     let groups = case.spoken_groups();
-    let say = format!("Your case number is: {groups} Once more: {groups}");
-    let tty = format!("YOUR CASE NBR IS {}\n", case.tty_form());
-    match door.tell(&say, &tty, true, dialog).await {
-        DoorEnd::Done(_) => {}
-        DoorEnd::Gone => return Routed::Gone,
-        DoorEnd::Stopped => return Routed::Stopped,
+    // A TTY reads it at the head of the relay's greeting, printed while
+    // the agent's phone rings; a voice caller hears it twice, slowly,
+    // before the agent is dialled.
+    let tty_prefix = format!("YOUR CASE NBR IS {}\n", case.tty_form());
+    if !door.is_tty() {
+        let say = format!("Your case number is: {groups} Once more: {groups}");
+        match door.tell(&say, &tty_prefix, true, dialog).await {
+            DoorEnd::Done(_) => {}
+            DoorEnd::Gone => return Routed::Gone,
+            DoorEnd::Stopped => return Routed::Stopped,
+        }
     }
     let headers = vec![
         (plan.route_header.clone(), route),
@@ -517,12 +529,13 @@ pub(super) async fn route_caller(
         }
         None => super::Detection::Gone,
     };
-    Routed::To(
-        Box::new(detection),
-        Box::new(queue.clone()),
+    Routed::To(Box::new(RoutedCall {
+        media: detection,
+        queue: queue.clone(),
         headers,
-        outcome.slow,
-    )
+        slow: outcome.slow,
+        tty_prefix,
+    }))
 }
 
 /// A fresh case number: nine random digits and the check digit.

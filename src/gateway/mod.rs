@@ -499,6 +499,7 @@ impl Gateway {
         let mut queue = queue.clone();
         let mut front_door = Vec::new();
         let mut slow = plan.slow;
+        let mut tty_prefix = String::new();
         let verdict = match (&self.menu, menu_start) {
             (Some(door), Some(start)) => {
                 let media = if detector.verdict() == Verdict::Tty {
@@ -521,11 +522,12 @@ impl Gateway {
                 )
                 .await;
                 match routed {
-                    Routed::To(media, q, headers, chose_slow) => {
-                        queue = *q;
-                        front_door = headers;
-                        slow = chose_slow;
-                        *media
+                    Routed::To(routed) => {
+                        queue = routed.queue;
+                        front_door = routed.headers;
+                        slow = routed.slow;
+                        tty_prefix = routed.tty_prefix;
+                        routed.media
                     }
                     Routed::Closed => {
                         let _ = call.hangup().await;
@@ -583,8 +585,16 @@ impl Gateway {
                 self.metrics
                     .tty_detected(record.detect_ms.map(|ms| ms as f64 / 1000.0));
                 let tap = self.registry.register(id, &invite_line);
-                self.relay(call, *leg, (plan, tap), dial, &mut record, version, local)
-                    .await;
+                self.relay(
+                    call,
+                    *leg,
+                    (plan, tap, &tty_prefix),
+                    dial,
+                    &mut record,
+                    version,
+                    local,
+                )
+                .await;
             }
             Detection::Voice(port) => {
                 record.kind = "voice";
@@ -652,7 +662,7 @@ impl Gateway {
         &self,
         call: ServerCall,
         customer: AudioTty<RtpPort>,
-        (plan, tap): (LinePlan, registry::CallTap),
+        (plan, tap, tty_prefix): (LinePlan, registry::CallTap, &str),
         dial: AgentDial,
         record: &mut CallRecord,
         version: u64,
@@ -663,7 +673,7 @@ impl Gateway {
         };
         let agent = AgentVoice::new(agent_port);
         let mut relay = RelayConfig::for_device(&plan.device);
-        relay.tty_greeting = format!("{} ", self.config.greetings.tty);
+        relay.tty_greeting = format!("{tty_prefix}{} ", self.config.greetings.tty);
         relay.agent_greeting = self.config.greetings.agent.clone();
         let rtp_timeout = Duration::from_secs(u64::from(self.config.limits.rtp_timeout_seconds));
         relay.replay_window = rtp_timeout + Duration::from_secs(10);
