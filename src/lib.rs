@@ -21,17 +21,20 @@
 //!   only in named edge functions.
 //! - [`tts`]: text to speech for the agent's ear: engines behind one
 //!   trait, voice profiles (`voices/*.toml`), the neural voice installer.
-//!   The one module with `unsafe` code, confined to its libespeak-ng FFI.
+//!   One of two modules with `unsafe` code, confined to its libespeak-ng
+//!   FFI; the other is [`slow`], confined to its libsonic FFI.
 //!
 //! - [`config`]: `relaygate serve`'s configuration, checked with file,
 //!   line and key in every error.
 //! - [`media`]: frames, RTP packets, the playout buffer, RFC 4733 events
 //!   (sans-IO), and the media ports (RTP socket, WAV files).
 //! - [`sip`]: SDP offer and answer (sans-IO) and the SIP stack edge.
+//! - [`frontdoor`]: menus, routes, service hours and case numbers before
+//!   an agent answers (sans-IO).
+//! - [`slow`]: slow mode's level and time stretch for elderly callers
+//!   (sans-IO; libsonic by FFI).
 //! - [`console`]: the operator console's users and roles (Argon2id
 //!   hashes in a TOML file).
-//! - [`frontdoor`]: the support line's front door: case numbers and the
-//!   menu tree's checks (sans-IO).
 //!
 //! I/O lives only at the edges: [`legs`] (serial port, audio TTY, the
 //! agent's voice over a port), [`media`]'s ports, [`sip::stack`],

@@ -34,8 +34,7 @@ use jiff::{Timestamp, Zoned};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::menu_config::{Target, UNIVERSAL_KEYS};
-use crate::text::baudot::{Table, can_send};
+use super::menu_config::{Target, UNIVERSAL_KEYS, check_tty_text_or};
 
 /// A check that failed: where in the file, the key, and why.
 type Problem = (Option<Range<usize>>, String, String);
@@ -185,7 +184,11 @@ impl HoursConfig {
         };
         let tty = match &self.closed_type {
             Some(t) => {
-                check_tty_text(t.get_ref()).map_err(|why| fail(t.span(), "closed_type", why))?;
+                check_tty_text_or(
+                    t.get_ref(),
+                    "type what a TTY prints out of hours, or leave closed_type out",
+                )
+                .map_err(|why| fail(t.span(), "closed_type", why))?;
                 t.get_ref().clone()
             }
             None => DEFAULT_CLOSED_TYPE.into(),
@@ -433,26 +436,6 @@ fn parse_date(text: &str) -> Result<Date, String> {
         .map_err(|_| bad(" (no such day in the calendar)"))
 }
 
-/// What a TTY prints must be upper case and sendable in Baudot on
-/// either table (as for menu nodes).
-fn check_tty_text(text: &str) -> Result<(), String> {
-    if text.trim().is_empty() {
-        return Err("type what a TTY prints out of hours, or leave closed_type out".into());
-    }
-    if text.chars().any(|c| c.is_lowercase()) {
-        return Err(format!(
-            "{text:?}: TTY text is upper case (TTYs print only capitals)"
-        ));
-    }
-    if let Some(c) = text
-        .chars()
-        .find(|&c| !(can_send(Table::Us, c) && can_send(Table::Ita2, c)))
-    {
-        return Err(format!("{text:?}: {c:?} cannot be sent to a TTY"));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -547,7 +530,7 @@ closed_options = { "1" = "queue:technical" }
         assert!(none.is_open(at("2026-12-25T12:00:00Z")));
         assert_eq!(none.closed().say, DEFAULT_CLOSED_SAY);
         assert_eq!(none.closed().tty, DEFAULT_CLOSED_TYPE);
-        assert!(check_tty_text(DEFAULT_CLOSED_TYPE).is_ok());
+        assert!(check_tty_text_or(DEFAULT_CLOSED_TYPE, "empty").is_ok());
     }
 
     #[test]

@@ -382,8 +382,14 @@ impl MenuConfig {
 /// What a TTY prints must be upper case and sendable in Baudot on
 /// either table.
 fn check_tty_text(text: &str) -> Result<(), String> {
+    check_tty_text_or(text, "type what a TTY prints: TTY callers read it")
+}
+
+/// The same check, with what to say when `text` is empty; service hours
+/// use it for their closed message.
+pub(crate) fn check_tty_text_or(text: &str, empty: &str) -> Result<(), String> {
     if text.trim().is_empty() {
-        return Err("type what a TTY prints: TTY callers read it".into());
+        return Err(empty.into());
     }
     if text.chars().any(|c| c.is_lowercase()) {
         return Err(format!(
