@@ -256,6 +256,20 @@ fn a_voice_caller_can_say_the_digit_or_the_options_word() {
         done(&events(&mut m)).map(|o| &o.to),
         Some(&Destination::Human)
     );
+    // Words that name no option are not an answer: nothing is said back
+    // (the caller may be talking to someone else; a recogniser makes
+    // words of a cough). Words that name two options are asked again.
+    let mut m = menu(CallerKind::Voice);
+    events(&mut m);
+    m.handle_heard("Thank you.", s(3.0));
+    assert!(events(&mut m).is_empty(), "no answer to words for nobody");
+    m.handle_heard("billing or technical", s(4.0));
+    assert!(
+        events(&mut m).iter().any(
+            |e| matches!(e, MenuEvent::Say { text, .. } if text.contains("not one of the choices"))
+        ),
+        "two options named: asked again"
+    );
 }
 
 #[test]

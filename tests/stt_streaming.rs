@@ -191,6 +191,7 @@ fn job_for(id: u64, audio: &[f32], seconds: f64) -> DecodeJob {
         start: 0.0,
         gap: None,
         is_final: false,
+        prompt: None,
     }
 }
 

@@ -228,6 +228,39 @@ impl MenuTree {
         &self.start
     }
 
+    /// What a voice caller may say at this tree's menus, as a speech
+    /// recogniser's prompt: each option's words ("billing", "technical
+    /// support"), the names of the digits its keys use, and the words
+    /// every menu knows.
+    pub fn vocabulary(&self) -> String {
+        let mut phrases: Vec<String> = Vec::new();
+        let mut keys: Vec<char> = Vec::new();
+        for n in &self.nodes {
+            for k in n.options.keys() {
+                keys.push(*k);
+                let mut words: Vec<String> = Vec::new();
+                for (w, _) in n.words.iter().filter(|(_, wk)| wk == k) {
+                    let w = w.to_lowercase();
+                    if !words.contains(&w) {
+                        words.push(w);
+                    }
+                }
+                let phrase = words.join(" ");
+                if !phrase.is_empty() && !phrases.contains(&phrase) {
+                    phrases.push(phrase);
+                }
+            }
+        }
+        phrases.extend(
+            DIGIT_WORDS
+                .iter()
+                .filter(|(d, k)| keys.contains(k) && *d != "OH")
+                .map(|(d, _)| d.to_lowercase()),
+        );
+        phrases.extend(["operator", "repeat", "back"].map(String::from));
+        format!("{}.", phrases.join(", "))
+    }
+
     fn index(&self, id: &str) -> Option<usize> {
         self.nodes.iter().position(|n| n.id == id)
     }
@@ -480,10 +513,23 @@ impl Menu {
             }
             return;
         }
-        let answer = read_spoken(&words);
-        if answer != Answer::Nothing {
-            self.answer(answer, now);
+        match read_spoken(&words) {
+            Answer::Nothing => {}
+            // Words that name no option at all are taken as not meant
+            // for the menu (the caller talking to someone in the room, a
+            // cough the recogniser made a word of): no "not a choice"
+            // for them; the timeout asks again if nothing else comes.
+            Answer::Word(w) if !self.names_an_option(&w) => {}
+            answer => self.answer(answer, now),
         }
+    }
+
+    /// Whether any word of `text` names an option of the current node.
+    fn names_an_option(&self, text: &str) -> bool {
+        let node = &self.tree.nodes[self.node];
+        upper_words(text)
+            .iter()
+            .any(|w| node.words.iter().any(|(x, _)| x == w))
     }
 
     /// When [`Menu::handle_timeout`] wants to run.

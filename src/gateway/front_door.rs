@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::info;
 
 use super::signalling;
+use super::spoken_answer::SpokenAnswers;
 use crate::config::{Config, QueueConfig};
 use crate::engines::{Speech, SpeechService};
 use crate::frontdoor::case_number::CaseNumber;
@@ -31,6 +32,7 @@ use crate::media::frame::{FRAME, FRAME_MS, Frame, SILENCE};
 use crate::media::port::MediaPort;
 use crate::media::rtp_port::RtpPort;
 use crate::sip::stack::{CallEvent, ServerCall};
+use crate::stt::decoder_thread::DecoderPool;
 use crate::tts::VoiceProfile;
 use jiff::Timestamp;
 
@@ -76,6 +78,9 @@ pub(super) struct FrontDoor {
     voices: DoorVoices,
     dtmf: DtmfDetector,
     keys: KeyMerge,
+    /// What a voice caller says, while a menu waits for an answer; gone
+    /// once the caller shows a TTY.
+    ears: Option<SpokenAnswers>,
     speech_tx: mpsc::UnboundedSender<Speech>,
     speech_rx: mpsc::UnboundedReceiver<Speech>,
     /// The utterance being played, its samples not yet sent, and whether
@@ -98,13 +103,19 @@ enum Prompt {
 }
 
 impl FrontDoor {
-    pub(super) fn new(media: CallerMedia, voices: DoorVoices) -> FrontDoor {
+    pub(super) fn new(
+        media: CallerMedia,
+        voices: DoorVoices,
+        ears: Option<SpokenAnswers>,
+    ) -> FrontDoor {
         let (speech_tx, speech_rx) = mpsc::unbounded_channel();
+        let ears = ears.filter(|_| !matches!(media, CallerMedia::Tty(_)));
         FrontDoor {
             media: Some(media),
             voices,
             dtmf: DtmfDetector::new(),
             keys: KeyMerge::default(),
+            ears,
             speech_tx,
             speech_rx,
             playing: None,
@@ -303,6 +314,8 @@ impl FrontDoor {
                             Verdict::Tty => {
                                 info!("TTY recognised at the front door");
                                 self.stop_speaking();
+                                // Baudot tones are not words.
+                                self.ears = None;
                                 let leg = AudioTty::from_detector(port, *detector);
                                 if let Some(m) = menu.as_deref_mut() {
                                     m.handle_tty_detected();
@@ -357,7 +370,7 @@ impl FrontDoor {
     }
 
     /// A voice caller's (or a not yet recognised caller's) audio and
-    /// out-of-band keys.
+    /// out-of-band keys: keys, and words while a menu waits.
     fn heard(&mut self, frame: &Frame, events: Vec<char>, mut menu: Option<&mut Menu>) {
         for k in events {
             self.key(k, KeySource::Event, menu.as_deref_mut());
@@ -366,10 +379,18 @@ impl FrontDoor {
         while let Some(press) = self.dtmf.poll() {
             self.key(press.key, KeySource::InBand, menu.as_deref_mut());
         }
+        if let (Some(m), Some(ears)) = (menu, self.ears.as_mut())
+            && let Some(said) = ears.push(frame)
+        {
+            m.handle_heard(&said, self.now());
+        }
     }
 
     fn key(&mut self, key: char, source: KeySource, menu: Option<&mut Menu>) {
         let now = self.now();
+        if let Some(ears) = &mut self.ears {
+            ears.key_pressed();
+        }
         if let (Some(k), Some(m)) = (self.keys.push(key, source, now), menu) {
             m.handle_key(k, now);
         }
@@ -400,6 +421,10 @@ pub(super) struct DoorPlan {
     pub tree: Tree,
     pub settings: crate::frontdoor::menu::MenuSettings,
     pub speech: SpeechService,
+    /// The whisper decoders every call shares, for spoken answers.
+    pub captions: DecoderPool,
+    /// The menu's words, prompting those decodes.
+    pub vocabulary: Arc<str>,
     /// The voice for slow-mode callers and case numbers.
     pub slow_voice: VoiceProfile,
     pub route_header: String,
@@ -447,7 +472,11 @@ pub(super) async fn route_caller(
         normal: voice.clone(),
         slow: plan.slow_voice.clone(),
     };
-    let mut door = FrontDoor::new(media, voices);
+    let mut door = FrontDoor::new(
+        media,
+        voices,
+        SpokenAnswers::new(&plan.captions, Arc::clone(&plan.vocabulary)),
+    );
     let menu = Menu::new(
         Arc::clone(&plan.tree),
         Some(start),

@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod registry;
 mod signalling;
 mod slow_bridge;
+pub mod spoken_answer;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -177,15 +178,20 @@ pub async fn serve(
 ) -> Result<(), GatewayError> {
     let (default_plan, line_plans) = plans(&config)?;
     let menu = match &config.menu {
-        Some(m) => Some(DoorPlan {
-            tree: Arc::new(MenuTree::new(m)),
-            settings: MenuSettings::from_config(m),
-            speech: engines.speech.clone(),
-            slow_voice: resolve_voice("slow")?,
-            route_header: m.route_header.clone(),
-            case_header: m.case_header.clone(),
-            desk: FrontDesk::from_config(&config)
-                .map_err(|(_, key, why)| GatewayError::Profile(format!("{key}: {why}")))?,
+        Some(m) => Some({
+            let tree = Arc::new(MenuTree::new(m));
+            DoorPlan {
+                vocabulary: tree.vocabulary().into(),
+                tree,
+                settings: MenuSettings::from_config(m),
+                speech: engines.speech.clone(),
+                captions: engines.captions.clone(),
+                slow_voice: resolve_voice("slow")?,
+                route_header: m.route_header.clone(),
+                case_header: m.case_header.clone(),
+                desk: FrontDesk::from_config(&config)
+                    .map_err(|(_, key, why)| GatewayError::Profile(format!("{key}: {why}")))?,
+            }
         }),
         None => None,
     };

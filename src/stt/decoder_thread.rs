@@ -300,6 +300,7 @@ fn decode_loop(
         let request = Request {
             audio_ctx: Some(job.audio_ctx),
             threads: Some(threads),
+            prompt: job.prompt.clone(),
         };
         let started = Instant::now();
         let result = engine.transcribe_live(&job.audio, &request);

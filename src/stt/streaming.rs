@@ -158,6 +158,10 @@ pub struct DecodeJob {
     /// An utterance has ended at the end of `audio`: everything in this
     /// hypothesis will be committed.
     pub is_final: bool,
+    /// Words the audio is likely to hold, for whisper's prompt (see
+    /// [`Request::prompt`](super::whisper::Request::prompt)); the
+    /// transcriber leaves it empty, an edge that knows sets it.
+    pub prompt: Option<std::sync::Arc<str>>,
 }
 
 /// Words of a hypothesis that are speech: bracketed or parenthesised
@@ -705,6 +709,7 @@ impl StreamingTranscriber {
                     .filter(|&(at, _)| at < len)
                     .map(|(at, samples)| (at as f64 / rate, samples as f64 / rate)),
                 is_final,
+                prompt: None,
             };
             self.in_flight = Some(InFlight {
                 job: job.id,

@@ -47,7 +47,7 @@ impl Default for WhisperOptions {
 const NO_SPEECH_THRESHOLD: f32 = 0.6;
 
 /// Per-call decoding settings.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Request {
     /// Encoder positions to use (1500 = 30 s). `None` uses the full
     /// window; a window sized to short audio is several times cheaper.
@@ -55,6 +55,10 @@ pub struct Request {
     /// CPU threads for this decode; `None` uses the engine's
     /// [`WhisperOptions::threads`].
     pub threads: Option<usize>,
+    /// Text whisper reads as if it came before the audio (its initial
+    /// prompt): words the audio is likely to hold, such as a menu's
+    /// options, which it then hears more readily.
+    pub prompt: Option<Arc<str>>,
 }
 
 /// A loaded whisper model with its decoding state.
@@ -214,6 +218,9 @@ impl WhisperEngine {
             params.set_token_timestamps(true);
             params.set_split_on_word(true);
             params.set_max_len(1);
+        }
+        if let Some(p) = request.prompt.as_deref() {
+            params.set_initial_prompt(p);
         }
         if let Some(ctx) = request.audio_ctx {
             let max = self.info.hparams.n_audio_ctx.max(1) as u32;
