@@ -53,6 +53,9 @@ pub struct PhoneCall {
     pub case_number: Option<String>,
     /// The far end hung up (rather than this phone).
     pub ended_by_peer: bool,
+    /// When the call was set up: the INVITE's arrival on the agent side,
+    /// the answer on the caller's (benchmarks time the front door by it).
+    pub set_up_at: Option<Instant>,
 }
 
 async fn stack(
@@ -132,6 +135,7 @@ pub async fn answer_one(
     let Some(invite) = invites.recv().await else {
         return Err(PhoneError::NotAnswered("no call came".into()));
     };
+    let set_up_at = Some(Instant::now());
     let marker = invite.header("X-Relay-Call");
     let route = invite.header("X-Relay-Route");
     let case_number = invite.header("X-Case-Number");
@@ -160,6 +164,7 @@ pub async fn answer_one(
         route,
         case_number,
         ended_by_peer: ended,
+        set_up_at,
     })
 }
 
@@ -222,6 +227,7 @@ async fn run_dialled(
     mut rtp: RtpPort,
     step: impl FnMut(&Frame, &mut Frame) -> bool,
 ) -> PhoneCall {
+    let set_up_at = Some(Instant::now());
     let mut heard = Vec::new();
     let ended = {
         let next = async { while !matches!(call.next_event().await, CallEvent::Ended(_)) {} };
@@ -235,6 +241,7 @@ async fn run_dialled(
     PhoneCall {
         heard,
         ended_by_peer: ended,
+        set_up_at,
         ..PhoneCall::default()
     }
 }

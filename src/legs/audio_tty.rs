@@ -34,6 +34,18 @@ pub struct AudioTty<P> {
 /// a typist's characters come every 165 ms at 45.45 baud.
 const TYPIST_DONE_TICKS: u32 = 50;
 
+/// Quiet ticks a new leg starts with: a far end that has typed nothing
+/// yet is not interrupted, so the answering side types first (a TTY
+/// line's menu prints at once, not a second later); one that has typed
+/// gets the time a typist needs to finish.
+fn quiet_at_start(heard: &str) -> u32 {
+    if heard.is_empty() {
+        TYPIST_DONE_TICKS
+    } else {
+        0
+    }
+}
+
 impl<P: MediaPort> AudioTty<P> {
     /// A leg over `port`, talking with `config`; `heard` is text the
     /// detector decoded before the call began, reported first.
@@ -42,9 +54,9 @@ impl<P: MediaPort> AudioTty<P> {
             port,
             session: Session::new(config),
             gone: false,
+            quiet_ticks: quiet_at_start(&heard),
             pending: heard,
             outbox: String::new(),
-            quiet_ticks: 0,
         }
     }
 
@@ -55,9 +67,9 @@ impl<P: MediaPort> AudioTty<P> {
             port,
             session: detector.session,
             gone: false,
+            quiet_ticks: quiet_at_start(&detector.heard),
             pending: detector.heard,
             outbox: String::new(),
-            quiet_ticks: 0,
         }
     }
 
