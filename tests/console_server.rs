@@ -15,6 +15,7 @@ use futures_util::{SinkExt, StreamExt};
 use relaygate::config::ConsoleConfig;
 use relaygate::console::users::{Role, Users, hash_password};
 use relaygate::gateway::registry::{CallTap, OperatorCommand, Registry};
+use relaygate::relay::review::HeldCaption;
 use relaygate::relay::{Output, Party, TranscriptEntry};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
@@ -443,6 +444,9 @@ async fn an_operator_cannot_read_or_act_on_another_operators_call() {
         json!({"cmd": "release", "call": 1}),
         json!({"cmd": "leave", "call": 1}),
         json!({"cmd": "assign", "call": 1, "user": "bob"}),
+        json!({"cmd": "send_caption", "call": 1, "id": 1, "text": "X"}),
+        json!({"cmd": "discard_caption", "call": 1, "id": 1}),
+        json!({"cmd": "editing", "call": 1, "id": 1, "on": true}),
     ] {
         let a = ask(&mut bob, cmd.clone()).await;
         assert_eq!(a["code"], "forbidden", "{cmd} -> {a}");
@@ -528,7 +532,7 @@ async fn an_operator_cannot_read_or_act_on_another_operators_call() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_frames_are_refused_and_the_channel_stays_open() {
     let registry = Registry::default();
-    let _tap = registry.register(4, "relay");
+    let mut tap = registry.register(4, "relay");
     let c = console(registry).await;
     let mut ws = open_live(c.addr, "sam").await;
     for (frame, code) in [
@@ -566,12 +570,150 @@ async fn bad_frames_are_refused_and_the_channel_stays_open() {
         let e = next(&mut ws, "error").await;
         assert_eq!(e["code"], code, "{e}");
     }
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), tap.next_command())
+            .await
+            .is_err(),
+        "a refused frame reached the call"
+    );
     let a = ask(
         &mut ws,
         json!({"cmd": "type", "call": 4, "text": "STILL HERE "}),
     )
     .await;
     assert_eq!(a["type"], "ok", "the channel still works: {a}");
+    assert_eq!(
+        command(&mut tap).await,
+        OperatorCommand::Type("STILL HERE ".into())
+    );
+
+    // A frame over 1 MiB closes that channel (1009); the console, the
+    // call and other channels go on.
+    let mut other = open_live(c.addr, "alice").await;
+    let huge = format!(
+        "{{\"cmd\":\"type\",\"call\":4,\"text\":\"{}\"}}",
+        "A".repeat(1_100_000)
+    );
+    let _ = ws.send(Message::Text(huge.into())).await;
+    assert_eq!(
+        closed_with(&mut ws, Duration::from_secs(10)).await,
+        Some(1009)
+    );
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), tap.next_command())
+            .await
+            .is_err(),
+        "the oversized frame reached the call"
+    );
+    assert_eq!(
+        ask(&mut other, json!({"cmd": "open", "call": 4})).await["type"],
+        "opened"
+    );
+    let mut again = open_live(c.addr, "sam").await;
+    assert_eq!(
+        ask(&mut again, json!({"cmd": "open", "call": 4})).await["type"],
+        "opened"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_command_is_checked_against_the_users_file_as_it_is_now() {
+    let dir = TempDir::new();
+    let file = dir.join("users.toml");
+    let registry = Registry::default();
+    let mut tap = registry.register(6, "relay");
+    let c = console_with(registry.clone(), dir, "").await;
+    let mut alice = open_live(c.addr, "alice").await;
+    let mut sam = open_live(c.addr, "sam").await;
+    let mut bob = open_live(c.addr, "bob").await;
+    assert_eq!(
+        ask(&mut alice, json!({"cmd": "open", "call": 6})).await["type"],
+        "opened"
+    );
+    assert_eq!(
+        ask(&mut sam, json!({"cmd": "open", "call": 6})).await["type"],
+        "opened",
+        "a supervisor sees alice's call"
+    );
+
+    // An admin makes sam an operator and removes bob (the file as
+    // `relaygate users add` or the Users page would leave it).
+    let mut users = Users::load(&file).expect("users");
+    assert!(users.set_role("sam", Role::Operator));
+    assert!(users.remove("bob"));
+    users.save(&file).expect("save");
+
+    // Sam's very next command is an operator's: refused on alice's call,
+    // and the page is told the new role.
+    let take_over = json!({"cmd": "take_over", "call": 6, "ref": 6006});
+    sam.send(Message::Text(take_over.to_string().into()))
+        .await
+        .expect("send");
+    let hello = next(&mut sam, "hello").await;
+    assert_eq!(hello["role"], "operator");
+    let a = answer(&mut sam, 6006).await;
+    assert_eq!(a["code"], "forbidden", "{a}");
+
+    // Bob's next command finds him gone: refused, and the channel closes
+    // at once, not at the next periodic check.
+    let a = ask(&mut bob, json!({"cmd": "open", "call": 6})).await;
+    assert_eq!(a["code"], "signed-out", "{a}");
+    assert_eq!(
+        closed_with(&mut bob, Duration::from_secs(3)).await,
+        Some(4401)
+    );
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), tap.next_command())
+            .await
+            .is_err(),
+        "nothing sam or bob asked reached the call"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tab_closed_mid_edit_lets_the_release_timer_run_again() {
+    let registry = Registry::default();
+    let mut tap = registry.register(8, "relay");
+    let c = console(registry.clone()).await;
+    let mut alice = open_live(c.addr, "alice").await;
+    let mut sam = open_live(c.addr, "sam").await;
+    assert_eq!(
+        ask(&mut alice, json!({"cmd": "open", "call": 8})).await["type"],
+        "opened"
+    );
+    assert_eq!(
+        ask(&mut sam, json!({"cmd": "open", "call": 8})).await["type"],
+        "opened"
+    );
+    tap.output(
+        &Output::Held(HeldCaption {
+            id: 1,
+            text: "your bill is due".into(),
+            release_at: Some(Duration::from_secs(20)),
+        }),
+        Duration::from_secs(10),
+    );
+    next(&mut sam, "held").await;
+    // The supervisor, not the handler, starts editing, then closes the tab.
+    assert_eq!(
+        ask(
+            &mut sam,
+            json!({"cmd": "editing", "call": 8, "id": 1, "on": true})
+        )
+        .await["type"],
+        "ok"
+    );
+    assert_eq!(command(&mut tap).await, OperatorCommand::Editing(true));
+    drop(sam);
+    assert_eq!(command(&mut tap).await, OperatorCommand::Editing(false));
+    // Alice still handles the call: nothing else changed.
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), tap.next_command())
+            .await
+            .is_err(),
+        "closing a supervisor's tab handed the call back"
+    );
+    assert_eq!(registry.list()[0].handler.as_deref(), Some("alice"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

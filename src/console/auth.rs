@@ -8,9 +8,10 @@
 //! limits are governor's. Logs say who signed in or out, never a
 //! password, and a refused attempt only from which address.
 
+use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use axum::Form;
@@ -96,12 +97,24 @@ impl SignedIn {
     }
 }
 
-/// Limits on sign-in attempts: per name and per address, each a bucket
-/// that refills, so a burst is slowed down but nobody is ever locked out
-/// (a lockout would let anyone lock an operator out mid-shift).
+/// Limits on sign-in attempts, each a bucket that refills, so a burst is
+/// slowed down (the answer says how long to wait) but nobody is ever
+/// locked out: a lockout would let anyone lock an operator out
+/// mid-shift.
+///
+/// - per address, whatever the names: one machine cannot try name after
+///   name at full speed;
+/// - per name at one address: one machine cannot guess one password at
+///   full speed;
+/// - per name from addresses it has not signed in from: many machines
+///   guessing one password are slowed together, while the user at a
+///   place they signed in from before is not held up by those guesses.
 pub struct AttemptLimits {
-    per_name: DefaultKeyedRateLimiter<String>,
     per_address: DefaultKeyedRateLimiter<IpAddr>,
+    per_name_here: DefaultKeyedRateLimiter<(String, IpAddr)>,
+    per_name_elsewhere: DefaultKeyedRateLimiter<String>,
+    /// Names and the addresses they signed in from.
+    known: Mutex<HashSet<(String, IpAddr)>>,
 }
 
 impl std::fmt::Debug for AttemptLimits {
@@ -111,7 +124,7 @@ impl std::fmt::Debug for AttemptLimits {
 }
 
 /// Keys kept before old ones are forgotten, so names made up by an
-/// attacker cannot grow the limiter without end.
+/// attacker cannot grow the limiters without end.
 const MAX_KEYS: usize = 10_000;
 
 fn quota(burst: u32, every: Duration) -> Quota {
@@ -124,10 +137,14 @@ fn quota(burst: u32, every: Duration) -> Quota {
 impl Default for AttemptLimits {
     fn default() -> Self {
         AttemptLimits {
-            // Five tries at once for a name, then one every 20 s.
-            per_name: RateLimiter::keyed(quota(5, Duration::from_secs(20))),
-            // An address (a call centre behind one NAT) gets more.
+            // An address (a call centre behind one NAT) gets the most.
             per_address: RateLimiter::keyed(quota(30, Duration::from_secs(2))),
+            // Five tries at once for a name from one place, then one
+            // every 20 s.
+            per_name_here: RateLimiter::keyed(quota(5, Duration::from_secs(20))),
+            // Ten from new places together, then one every 30 s.
+            per_name_elsewhere: RateLimiter::keyed(quota(10, Duration::from_secs(30))),
+            known: Mutex::new(HashSet::new()),
         }
     }
 }
@@ -135,19 +152,39 @@ impl Default for AttemptLimits {
 impl AttemptLimits {
     /// Counts an attempt; `Err(wait)` if it must wait.
     pub fn check(&self, name: &str, address: IpAddr) -> Result<(), Duration> {
-        for limiter_len in [self.per_name.len(), self.per_address.len()] {
-            if limiter_len > MAX_KEYS {
-                self.per_name.retain_recent();
-                self.per_address.retain_recent();
-            }
+        if self.per_address.len() > MAX_KEYS
+            || self.per_name_here.len() > MAX_KEYS
+            || self.per_name_elsewhere.len() > MAX_KEYS
+        {
+            self.per_address.retain_recent();
+            self.per_name_here.retain_recent();
+            self.per_name_elsewhere.retain_recent();
         }
+        let name = name.to_lowercase();
         let now = DefaultClock::default().now();
-        self.per_address
-            .check_key(&address)
-            .map_err(|n| n.wait_time_from(now))?;
-        self.per_name
-            .check_key(&name.to_lowercase())
-            .map_err(|n| n.wait_time_from(now))
+        let wait = |n: governor::NotUntil<_>| n.wait_time_from(now);
+        self.per_address.check_key(&address).map_err(wait)?;
+        let key = (name, address);
+        self.per_name_here.check_key(&key).map_err(wait)?;
+        let known = self
+            .known
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(&key);
+        if !known {
+            self.per_name_elsewhere.check_key(&key.0).map_err(wait)?;
+        }
+        Ok(())
+    }
+
+    /// `name` signed in from `address`: from there, guesses made
+    /// elsewhere no longer slow them down.
+    pub fn signed_in(&self, name: &str, address: IpAddr) {
+        let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
+        if known.len() >= MAX_KEYS {
+            known.clear();
+        }
+        known.insert((name.to_lowercase(), address));
     }
 }
 
@@ -233,6 +270,7 @@ pub async fn sign_in(
     if session.cycle_id().await.is_err() || session.insert(USER_KEY, &user).await.is_err() {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
+    state.limits.signed_in(&name, peer.ip());
     info!(user = %name, role = %role, "signed in");
     Redirect::to("/").into_response()
 }
@@ -255,16 +293,37 @@ mod tests {
         for _ in 0..5 {
             assert!(limits.check("alice", ip).is_ok());
         }
-        let wait = limits.check("alice", ip).expect_err("the sixth waits");
+        let wait = limits.check("ALICE", ip).expect_err("the sixth waits");
         assert!(
             wait <= Duration::from_secs(20),
             "{wait:?}: a wait, not a lockout"
         );
-        assert!(
-            limits.check("ALICE", IpAddr::from([10, 0, 0, 2])).is_err(),
-            "the name is limited whatever its case or address"
-        );
         assert!(limits.check("bob", ip).is_ok(), "other names are not");
+    }
+
+    #[test]
+    fn guesses_from_elsewhere_do_not_hold_up_a_user_where_they_signed_in() {
+        let limits = AttemptLimits::default();
+        let desk = IpAddr::from([10, 0, 0, 1]);
+        assert!(limits.check("alice", desk).is_ok());
+        limits.signed_in("alice", desk);
+        // Many machines guess alice's password: slowed together.
+        let refused = (0..40u8)
+            .filter(|i| {
+                limits
+                    .check("alice", IpAddr::from([192, 0, 2, *i]))
+                    .is_err()
+            })
+            .count();
+        assert!(refused >= 25, "only {refused} of 40 guesses slowed");
+        let wait = limits
+            .check("alice", IpAddr::from([192, 0, 2, 200]))
+            .expect_err("a new place waits");
+        assert!(wait <= Duration::from_secs(30), "{wait:?}: not a lockout");
+        // Alice at her desk is not held up by them.
+        for _ in 0..4 {
+            assert!(limits.check("Alice", desk).is_ok());
+        }
     }
 
     #[test]

@@ -31,6 +31,7 @@ use tracing::{Instrument, info, info_span};
 use super::access::{Action, Decision, decide};
 use super::auth::SignedIn;
 use super::directory::Directory;
+use super::users::Role;
 use crate::gateway::registry::{CallMessage, LiveCall, OperatorCommand, Registry};
 
 /// Frames larger than this are answered with an error (the channel stays
@@ -107,8 +108,8 @@ pub async fn upgrade(
         .on_upgrade(move |socket| {
             let span = info_span!("console", user = %user.name);
             tracker.track_future(
-                Channel::new(user, state)
-                    .run(socket, session.id())
+                Channel::new(user, state, session.id())
+                    .run(socket)
                     .instrument(span),
             )
         })
@@ -199,23 +200,58 @@ struct Opened {
 struct Channel {
     user: SignedIn,
     state: LiveState,
+    /// The tab's session, checked at every command.
+    session: Option<Id>,
+    /// The session ended or the user lost their place: the channel
+    /// closes once the refusal is sent.
+    signed_out: bool,
     opened: Option<Opened>,
+    /// The call whose held caption this tab is editing (a release timer
+    /// waits meanwhile), so closing the tab ends the edit.
+    editing: Option<u64>,
     /// Messages to send, in order, once the command is handled, as JSON
     /// text.
     out: Vec<String>,
 }
 
 impl Channel {
-    fn new(user: SignedIn, state: LiveState) -> Self {
+    fn new(user: SignedIn, state: LiveState, session: Option<Id>) -> Self {
         Channel {
             user,
             state,
+            session,
+            signed_out: false,
             opened: None,
+            editing: None,
             out: Vec::new(),
         }
     }
 
-    async fn run(mut self, socket: WebSocket, session: Option<Id>) {
+    /// The user's role now, if their session still exists and the users
+    /// file still has them with the password they signed in with.
+    async fn standing(&self) -> Option<Role> {
+        let live = match &self.session {
+            Some(id) => matches!(self.state.sessions.load(id).await, Ok(Some(_))),
+            None => false,
+        };
+        if !live {
+            return None;
+        }
+        let users = self.state.directory.current().await;
+        self.user.role_in(&users)
+    }
+
+    /// Takes the role the users file gives now; a changed one is told to
+    /// the page, which shows what it may do.
+    fn set_role(&mut self, role: Role) {
+        if role != self.user.role {
+            self.user.role = role;
+            let hello = json!({"type": "hello", "name": self.user.name, "role": role});
+            self.push(hello);
+        }
+    }
+
+    async fn run(mut self, socket: WebSocket) {
         let (mut tx, mut rx) = socket.split();
         let mut check = tokio::time::interval(SESSION_CHECK);
         check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -233,6 +269,11 @@ impl Channel {
                     return;
                 }
             }
+            if self.signed_out {
+                info!("live channel closed: the session ended");
+                let _ = tx.send(close_frame(4401, "signed out")).await;
+                break;
+            }
             tokio::select! {
                 frame = rx.next() => match frame {
                     Some(Ok(Message::Text(t))) => self.frame(t.as_str()).await,
@@ -240,7 +281,14 @@ impl Channel {
                         self.error(None, refuse("bad-frame", "frames are JSON text"));
                     }
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                    Some(Err(e)) => {
+                        if too_large(&e) {
+                            info!("live channel closed: a frame over the limit");
+                            let _ = tx.send(close_frame(1009, "frame too large")).await;
+                        }
+                        break;
+                    }
+                    Some(Ok(Message::Close(_))) | None => break,
                 },
                 Ok(()) = changes.changed() => {
                     changes.borrow_and_update();
@@ -252,26 +300,13 @@ impl Channel {
                     self.out.push(list);
                 }
                 m = next_message(&mut self.opened) => self.call_message(m),
-                _ = check.tick() => {
-                    let live = match &session {
-                        Some(id) => matches!(self.state.sessions.load(id).await, Ok(Some(_))),
-                        None => false,
-                    };
-                    // Removed, or a new password: the session is over.
-                    let users = self.state.directory.current().await;
-                    let role = self.user.role_in(&users).filter(|_| live);
-                    let Some(role) = role else {
-                        info!("live channel closed: the session ended");
-                        let _ = tx.send(close_frame(4401, "signed out")).await;
-                        break;
-                    };
-                    if role != self.user.role {
-                        // An admin changed it: the page shows what it may do now.
-                        self.user.role = role;
-                        let hello = json!({"type": "hello", "name": self.user.name, "role": role});
-                        self.push(hello);
-                    }
-                }
+                // Between commands too, so a tab left open learns that
+                // its session ended (signed out elsewhere, removed, a
+                // new password) or its role changed.
+                _ = check.tick() => match self.standing().await {
+                    Some(role) => self.set_role(role),
+                    None => self.signed_out = true,
+                },
                 () = stop.cancelled() => {
                     let _ = tx.send(close_frame(1001, "relaygate is stopping")).await;
                     break;
@@ -289,10 +324,12 @@ impl Channel {
         }
     }
 
-    fn stop_following(&self, call: &LiveCall) {
+    fn stop_following(&mut self, call: &LiveCall) {
+        if self.editing.take().is_some_and(|id| id == call.id()) {
+            call.command(OperatorCommand::Editing(false));
+        }
         if call.unwatch(&self.user.name) {
-            call.command(OperatorCommand::Review(false));
-            call.command(OperatorCommand::TakeOver(false));
+            hand_back(call, "tab closed");
         }
     }
 
@@ -373,6 +410,16 @@ impl Channel {
                 format!("text may be {MAX_TEXT_CHARS} characters at most"),
             ));
         }
+        // The session and the role as they are now, at every command: a
+        // removed user or a demoted supervisor acts no more.
+        let Some(role) = self.standing().await else {
+            self.signed_out = true;
+            return Err(refuse(
+                "signed-out",
+                "your session has ended; sign in again",
+            ));
+        };
+        self.set_role(role);
         let id = c.call();
         if let Command::Close { .. } = c {
             if self.opened.as_ref().is_some_and(|o| o.call.id() == id) {
@@ -417,8 +464,7 @@ impl Channel {
                 // Nobody is left to review or relay by hand: the call
                 // goes back to the automatic relay.
                 call.leave(&me);
-                call.command(OperatorCommand::Review(false));
-                call.command(OperatorCommand::TakeOver(false));
+                hand_back(&call, "left");
                 info!(call = id, "left the call");
                 Ok(None)
             }
@@ -445,6 +491,7 @@ impl Channel {
                 if !call.holds(h) {
                     return Err(refuse("not-found", format!("no held caption {h}")));
                 }
+                self.editing = on.then_some(id);
                 send(OperatorCommand::Editing(on))
             }
             Command::Type { text, .. } => send(OperatorCommand::Type(text)),
@@ -511,6 +558,28 @@ impl Channel {
             Err(RecvError::Closed) => self.opened = None,
         }
     }
+}
+
+/// Nobody is left to review or relay `call` by hand: it goes back to
+/// the automatic relay, and a take-over ends (logged as a release).
+fn hand_back(call: &LiveCall, why: &'static str) {
+    if call.meta().taken_over {
+        info!(call = call.id(), why, "released the call");
+    }
+    call.command(OperatorCommand::Review(false));
+    call.command(OperatorCommand::TakeOver(false));
+}
+
+/// Whether the socket refused a frame over [`MAX_FRAME_BYTES`].
+fn too_large(e: &axum::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        if let Some(tungstenite::Error::Capacity(_)) = c.downcast_ref::<tungstenite::Error>() {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
 }
 
 fn close_frame(code: u16, reason: &'static str) -> Message {
