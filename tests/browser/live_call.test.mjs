@@ -6,7 +6,9 @@
 // types to the caller, speaks to the agent and takes the call over. The
 // TTY must then print the corrected caption and the operator's words,
 // and minimodem, an independent decoder, must read them in the caller's
-// recording. axe scans the call list and the open call with held captions.
+// recording. axe scans the call list, the open call with held captions
+// and its open menu of sound tags and messages. When the call ends its
+// text leaves the page, and the server's log holds none of it.
 //
 // The tests of this file share one server, one call and one page, and
 // run in order.
@@ -16,7 +18,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import {
   minimodemDecode, startServer, startCall, launchBrowser, newPage, signIn, axe, formatViolations, assertFocus,
-  tabTo, smallTargets, horizontalOverflow, hiddenControls, explained, pageExplainer, waitFor, sleep, PASSWORD,
+  tabTo, focusInfo, smallTargets, horizontalOverflow, hiddenControls, explained, pageExplainer, waitFor, sleep, PASSWORD,
 } from './harness.mjs';
 
 const AGENT_SAYS = 'Thank you for calling. Your account number is ready. Please hold the line.';
@@ -30,7 +32,20 @@ let browser;
 let page;
 let callId;
 let corrected;
+// Text of the conversation the test saw (captions, held captions, what
+// each side typed or said): none of it may outlive the call in the page,
+// nor ever reach the server's log.
+const conversation = new Set();
 const step = explained.bind(null, () => [server, call, pageExplainer(() => page)]);
+
+const OPERATOR_TO_CALLER = 'OPERATOR HERE';
+const TO_AGENT = 'One moment please.';
+const TO_AGENT_WITH_TAG = 'that was funny';
+const CALLER_SECOND_LINE = 'MY NAME IS PAT GA';
+const HOLD_MESSAGE = 'The caller is typing, please hold.';
+const RELAY_MESSAGE = 'This is a relay call. The caller reads your words as text, so there may be a short delay.';
+const TAGS = [['L', '(LAUGHS)'], ['M', '(MUSIC ON HOLD)'], ['R', '(RECORDED MESSAGE)'], ['U', '(UNCLEAR)']];
+const escapeRe = (t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 const logLines = () => page.evaluate(() => [...document.querySelectorAll('[role="log"] > .line')]
   .map((p) => ({
@@ -41,6 +56,21 @@ const logLines = () => page.evaluate(() => [...document.querySelectorAll('[role=
 
 async function waitForLine(what, pred, timeout = 45000) {
   return waitFor(`a transcript line: ${what}`, async () => (await logLines()).find(pred), { timeout, interval: 300 });
+}
+
+// Lines of the operator to the agent whose text matches `re`.
+async function toAgent(re) {
+  return (await logLines()).filter((l) => l.who === 'operator-to-agent' && re.test(l.text)).length;
+}
+
+// Everything of the page a person or a screen reader could get at: its
+// text (shown or not), the fields' values, attributes.
+function pageText() {
+  return page.evaluate(() => [
+    document.documentElement.outerHTML,
+    document.body.innerText,
+    ...[...document.querySelectorAll('input, textarea')].map((i) => i.value),
+  ].join('\n'));
 }
 
 async function heldInputs() {
@@ -126,7 +156,7 @@ test('the transcript grows as the caller types, and only the open call is live',
   // A TTY is half duplex: its user types once the relay's turn (here
   // its greeting, which starts as the first line is committed) is over.
   await call.waitQuiet(3000);
-  call.type('MY NAME IS PAT GA');
+  call.type(CALLER_SECOND_LINE);
   await waitForLine('the caller\'s second line', (l) => l.who === 'caller' && /NAME|PAT/i.test(l.text));
   assert.equal(await page.locator('[role="log"]').count(), 1, 'one live log');
   assert.ok(await page.evaluate(() => document.querySelector('[role="log"]') === window.theLog),
@@ -141,6 +171,7 @@ test('the agent\'s caption is held; the open call with held captions passes axe,
   await sleep(4000);
   const held = await heldInputs();
   assert.ok(held.length >= 1);
+  for (const h of held) conversation.add(h.value);
   assert.match(held[0].label, /^Held caption \d+$/);
   // Held: in the transcript only as not sent, and not on the TTY.
   assert.deepEqual((await logLines()).filter((l) => l.who === 'agent' && l.relayed), [],
@@ -282,6 +313,111 @@ test('the TTY prints the corrected caption and the operator\'s words', { timeout
   assert.deepEqual(page.problems, [], 'no script error, no CSP refusal');
 }));
 
+// (After the TTY has printed what the tests before check: the messages
+// here are voiced to the agent, which keeps a loaded machine busy.)
+test('keyboard alone: every sound tag and message by its shortcut and from the menu; the open menu passes axe and has large targets', { timeout: 150000 }, step(async () => {
+  const relayMessage = new RegExp(`^${escapeRe(RELAY_MESSAGE)}$`);
+  const holdMessage = new RegExp(`^${escapeRe(HOLD_MESSAGE)}$`);
+  const expanded = () => page.locator('#insert-button').getAttribute('aria-expanded');
+
+  // Each tag's shortcut puts its tag into the field last typed in (here
+  // Speak to agent), even when focus is elsewhere, and focus goes there;
+  // nothing leaves before Enter.
+  await page.keyboard.press('Alt+Shift+KeyS');
+  let f = await assertFocus(page, 'Alt+Shift+S (Speak to agent)');
+  assert.equal(f.label, 'Speak to agent');
+  assert.equal(f.value, '');
+  await page.keyboard.press('Shift+Tab');
+  f = await assertFocus(page, 'Shift+Tab from Speak to agent');
+  assert.notEqual(f.label, 'Speak to agent');
+  const agentLines = await toAgent(/./);
+  let want = '';
+  for (const [key, tag] of TAGS) {
+    await page.keyboard.press(`Alt+Shift+Key${key}`);
+    f = await assertFocus(page, `Alt+Shift+${key} (${tag})`);
+    assert.equal(f.label, 'Speak to agent', `Alt+Shift+${key} puts ${tag} into the field last typed in`);
+    want += `${tag} `;
+    assert.equal(f.value, want, `Alt+Shift+${key} inserts ${tag}`);
+  }
+  assert.equal(await page.getByLabel('Type to caller').inputValue(), '', 'nothing went into Type to caller');
+
+  // A message's shortcut speaks it to the agent at once; the field and
+  // focus stay as they were.
+  assert.equal(await toAgent(relayMessage), 0);
+  await page.keyboard.press('Alt+Shift+KeyE');
+  f = await assertFocus(page, 'Alt+Shift+E (this is a relay call)');
+  assert.equal(f.label, 'Speak to agent');
+  assert.equal(f.value, want, 'a message does not go through the field');
+  await waitFor('the relay call message to the agent', async () => (await toAgent(relayMessage)) === 1,
+    { timeout: 45000, interval: 300 });
+  await waitFor('the status to say the message was said', async () => (
+    await page.locator('#announcer').textContent()).startsWith(`Said to the agent: ${RELAY_MESSAGE}`), { timeout: 5000 });
+  assert.equal(await toAgent(/./), agentLines + 1, 'the tags in the field were not sent');
+  await page.keyboard.press('Control+A');
+  await page.keyboard.press('Backspace');
+  f = await assertFocus(page, 'clearing Speak to agent');
+  assert.equal(f.value, '');
+
+  // The menu, open: axe and the 24 x 24 px targets.
+  await tabTo(page, { label: /^Sound tags and messages$/ });
+  await page.keyboard.press('Enter');
+  await assertFocus(page, 'Enter on Sound tags and messages');
+  assert.equal(await expanded(), 'true');
+  assert.ok(await page.getByRole('button', { name: 'Say to agent: This is a relay call' }).isVisible());
+  const v = await axe(page);
+  assert.equal(v.length, 0, `axe with the menu of sound tags and messages open:\n${formatViolations(v)}`);
+  assert.deepEqual(await smallTargets(page), [], 'targets under 24x24 px with the menu open');
+  // Escape closes it and gives focus back to its button.
+  await tabTo(page, { label: /^\(LAUGHS\)$/ });
+  await page.keyboard.press('Escape');
+  f = await assertFocus(page, 'Escape in the menu');
+  assert.equal(f.label, 'Sound tags and messages');
+  assert.equal(await expanded(), 'false');
+  assert.ok(!(await page.getByRole('button', { name: '(LAUGHS)' }).isVisible()), 'the menu is closed');
+
+  // Each tag from the menu goes into the field last typed in; focus goes back there.
+  const fromMenu = async (name) => {
+    if ((await focusInfo(page)).label !== 'Sound tags and messages') await tabTo(page, { label: /^Sound tags and messages$/ });
+    await page.keyboard.press('Enter');
+    assert.equal(await expanded(), 'true');
+    await tabTo(page, { label: new RegExp(`^${escapeRe(name)}$`) });
+    await page.keyboard.press('Enter');
+    const after = await assertFocus(page, `Enter on ${name} in the menu`);
+    assert.equal(await expanded(), 'false', `the menu closes after ${name}`);
+    return after;
+  };
+  want = '';
+  for (const [, tag] of TAGS) {
+    f = await fromMenu(tag);
+    assert.equal(f.label, 'Speak to agent', `${tag} from the menu goes into the field last typed in`);
+    want += `${tag} `;
+    assert.equal(f.value, want, `${tag} from the menu is inserted`);
+  }
+
+  // Each message from the menu is spoken to the agent; focus goes back to
+  // the field, which keeps what it held.
+  for (const [name, re, said] of [
+    ['Say to agent: The caller is typing, please hold', holdMessage, HOLD_MESSAGE],
+    ['Say to agent: This is a relay call', relayMessage, RELAY_MESSAGE],
+  ]) {
+    const n = await toAgent(re);
+    f = await fromMenu(name);
+    assert.equal(f.label, 'Speak to agent', `after ${name}, focus goes back to the field last typed in`);
+    assert.equal(f.value, want, `${name} leaves the field as it was`);
+    await waitFor(`"${name}" to reach the agent`, async () => (await toAgent(re)) === n + 1,
+      { timeout: 45000, interval: 300 });
+    await waitFor('the status to say the message was said', async () => (
+      await page.locator('#announcer').textContent()).startsWith(`Said to the agent: ${said}`), { timeout: 5000 });
+  }
+  await page.keyboard.press('Control+A');
+  await page.keyboard.press('Backspace');
+  f = await assertFocus(page, 'clearing Speak to agent');
+  assert.equal(f.value, '');
+  assert.deepEqual(page.problems, [], 'no script error, no CSP refusal');
+  // Back to Take over, pressed, for the next test.
+  await tabTo(page, { id: 'take-over' }, { back: true });
+}));
+
 test('release and hand back by keyboard; a supervisor sees the call in the operator queue once the caller asks for one', { timeout: 90000 }, step(async () => {
   // The operator releases the call and hands it back (keyboard), then
   // the caller types the operator word.
@@ -304,7 +440,35 @@ test('release and hand back by keyboard; a supervisor sees the call in the opera
     await queue.waitFor({ timeout: 10000 });
     await call.waitQuiet(3000);
     call.type('OPR GA');
-    await waitFor('the call in the operator queue', async () => new RegExp(`Call ${callId}, waiting`).test(await queue.textContent()), { timeout: 40000 });
+    // Its waiting time shows from the first second, as a clock ("0:07"),
+    // and grows.
+    const queued = new RegExp(`Call ${callId}, waiting (\\d+):(\\d\\d)`);
+    const waited = (m) => Number(m[1]) * 60 + Number(m[2]);
+    const first = await waitFor('the call in the operator queue, with its waiting time',
+      async () => queued.exec(await queue.textContent()), { timeout: 40000 });
+    assert.ok(waited(first) < 60, `a call that has just asked shows its waiting time in seconds: ${first[0]}`);
+    // A screen reader hears it in words, and is not told of every second:
+    // the queue is not a live region, and the status stays quiet.
+    const item = queue.getByRole('listitem').filter({ hasText: `Call ${callId},` });
+    assert.equal(await item.evaluate((e) => e.closest('[aria-live], [role="status"], [role="log"], [role="alert"], [role="timer"], [role="marquee"]') === null), true,
+      'the queue is not a live region');
+    await sleep(500);
+    await sup.evaluate(() => {
+      const a = document.getElementById('announcer');
+      window.announced = [];
+      new MutationObserver(() => window.announced.push(a.textContent))
+        .observe(a, { childList: true, subtree: true, characterData: true });
+    });
+    const later = await waitFor('the waiting time to grow', async () => {
+      const m = queued.exec(await queue.textContent());
+      return m && waited(m) >= waited(first) + 3 ? m : null;
+    }, { timeout: 10000, interval: 250 });
+    assert.ok(waited(later) < waited(first) + 15, `the waiting time follows the clock: ${first[0]}, then ${later[0]}`);
+    const heard = await item.ariaSnapshot();
+    assert.match(heard, new RegExp(`Call ${callId}, waiting (\\d+ (hours?|minutes?|seconds?) ?)+`),
+      `the waiting time read out in words:\n${heard}`);
+    assert.doesNotMatch(heard, /\d:\d\d/, `the clock's digits are not read out:\n${heard}`);
+    assert.deepEqual(await sup.evaluate(() => window.announced), [], 'the status said nothing while the time grew');
     const v = await axe(sup);
     assert.equal(v.length, 0, `axe on the supervisor's console with a queued call:\n${formatViolations(v)}`);
     assert.deepEqual(sup.problems, []);
@@ -313,25 +477,58 @@ test('release and hand back by keyboard; a supervisor sees the call in the opera
   }
 }));
 
-test('the caller hangs up: the end is announced, focus stays on the page, the call closes by keyboard', { timeout: 60000 }, step(async () => {
+test('the caller hangs up: the call\'s text leaves the page, the status says so, focus stays on the page', { timeout: 60000 }, step(async () => {
   await assertFocus(page, 'before the call ends');
+  assert.deepEqual(await page.evaluate(() => window.logTamper), [], 'while the call was live, the log was only ever appended to');
+  // What the page holds of the conversation now, to check that it goes.
+  const lines = await logLines();
+  assert.ok(lines.length > 0);
+  for (const l of lines) conversation.add(l.text);
+  for (const t of [corrected, OPERATOR_TO_CALLER, TO_AGENT, TO_AGENT_WITH_TAG, CALLER_SECOND_LINE]) conversation.add(t);
+  conversation.add(await page.locator('#tentative').textContent());
+  conversation.add(await page.locator('#typing').textContent());
+  // (The tags and messages are the page's own words too: not looked for here.)
+  const pageOwn = new Set([HOLD_MESSAGE, RELAY_MESSAGE, ...TAGS.map(([, t]) => t), 'Nothing', '(new line)']);
+  const lookFor = [...conversation].map((t) => t.trim()).filter((t) => t.length >= 4 && !pageOwn.has(t));
+  // Something unsent in the fields goes as well.
+  await page.getByLabel('Speak to agent').fill('UNSENT WORDS FOR THE AGENT');
+
   await call.hangUp();
-  await waitFor('the end of the call to be announced', async () => new RegExp(`Call ${callId} ended`).test(
-    await page.locator('[role="status"]').textContent(),
-  ), { timeout: 30000 });
-  await page.getByRole('heading', { name: `Call ${callId} (ended)` }).waitFor();
-  await assertFocus(page, 'the call ended');
+  const status = page.getByRole('status');
+  await waitFor('the end of the call to be announced', async () => new RegExp(
+    `^Call ${callId} has ended\\. Its text has been cleared\\.$`,
+  ).test(await status.textContent()), { timeout: 30000 });
+  assert.equal(await status.getAttribute('aria-live'), 'polite');
+  assert.equal(await status.evaluate((e) => e.closest('[role="log"]') === null && !e.querySelector('[role="log"]')), true,
+    'the status is not the transcript');
+  await page.getByRole('heading', { name: `Call ${callId} ended` }).waitFor();
+  const f = await assertFocus(page, 'the call ended');
+  assert.equal(f.id, 'call-heading', 'focus, which was in the call\'s view, is on its heading');
   await page.getByText('No live calls.').waitFor({ timeout: 10000 });
-  assert.ok((await logLines()).length > 0, 'the ended call\'s transcript stays until it is closed');
-  await tabTo(page, { id: 'close-call' });
-  await page.keyboard.press('Enter');
-  const f = await assertFocus(page, 'Enter on Close call');
-  assert.equal(f.id, 'call-heading');
-  await page.getByRole('heading', { name: 'No call open' }).waitFor();
+  assert.match(await page.locator('#call-summary').textContent(), /The call has ended\. Its text has been cleared\./);
+
+  // Nothing of the conversation is left on the page.
+  const left = await pageText();
+  const kept = lookFor.filter((t) => left.includes(t));
+  assert.deepEqual(kept, [], 'text of the ended call still on the page');
+  assert.ok(!/ZEBRA|UNSENT WORDS/.test(left), 'the corrected caption and the unsent field are gone');
   assert.equal(await page.getByRole('log', { name: 'Transcript' }).count(), 1, 'a log is still there');
-  assert.equal(await page.getByRole('log', { name: 'Transcript' }).textContent(), '', 'and empty: the call\'s text is gone');
+  assert.equal(await page.getByRole('log', { name: 'Transcript' }).textContent(), '', 'and empty');
+  // The call's log was taken out whole, not rewritten while it was live.
+  assert.equal(await page.evaluate(() => window.theLog.isConnected), false, 'the call\'s log left the page');
+  assert.equal(await page.evaluate(() => window.theLog.textContent), '', 'and holds nothing');
+  for (const region of ['Held captions', 'Type and speak', 'Not in the transcript yet']) {
+    assert.equal(await page.getByRole('region', { name: region }).count(), 0, `${region} is not shown`);
+  }
+  assert.equal(await page.getByRole('button', { name: 'Take over' }).count(), 0, 'no controls of the ended call');
   const v = await axe(page);
   assert.equal(v.length, 0, `axe after the call ended:\n${formatViolations(v)}`);
+
+  // Another call chosen later would replace the notice; here, the Calls
+  // navigation is one shortcut away.
+  await page.keyboard.press('Alt+Shift+KeyK');
+  const k = await assertFocus(page, 'Alt+Shift+K (the list of calls) after the call ended');
+  assert.equal(k.id, 'calls-heading');
   assert.deepEqual(page.problems, [], 'no script error, no CSP refusal');
 }));
 
@@ -344,4 +541,32 @@ test('the caller\'s recording, decoded by minimodem, holds the corrected caption
   const want = corrected.toUpperCase().replace(/[^A-Z ]/g, '').split(/\s+/).filter(Boolean);
   const missing = want.filter((w) => !heard.includes(w));
   assert.deepEqual(missing, [], `words of the corrected caption "${corrected}" minimodem did not read:\n${heard}`);
+}));
+
+test('the server\'s log holds metadata only: no word of the conversation', { timeout: 30000 }, step(async () => {
+  const log = fs.readFileSync(server.logFile, 'utf8');
+  // It is the log of this call (who took it, over and back, when).
+  assert.match(log, /signed in/, `the log has the console's events:\n${log.slice(-2000)}`);
+  assert.match(log, new RegExp(`call=${callId}\\b[^\\n]*took the call|took the call[^\\n]*call=${callId}\\b`),
+    `the log says who took call ${callId}`);
+  const said = [
+    ...conversation,
+    corrected,
+    OPERATOR_TO_CALLER,
+    TO_AGENT,
+    TO_AGENT_WITH_TAG,
+    HOLD_MESSAGE,
+    RELAY_MESSAGE,
+    CALLER_SECOND_LINE,
+    AGENT_SAYS,
+    ...AGENT_SAYS.split(/(?<=\.) /),
+    ...TAGS.map(([, t]) => t),
+    'UNSENT WORDS FOR THE AGENT',
+  ].map((t) => t.trim()).filter((t) => t.length >= 4 && t !== 'Nothing' && t !== '(new line)');
+  const found = [...new Set(said)].filter((t) => log.toLowerCase().includes(t.toLowerCase()));
+  assert.deepEqual(found, [], 'conversation text in the server\'s log');
+  // Single words that only the conversation has.
+  for (const word of [/\bZEBRA\b/i, /\bPAT\b/, /\bHERE\b/, /\bfunny\b/i, /\bmoment\b/i, /\bUNCLEAR\b/i, /\bLAUGHS\b/i]) {
+    assert.doesNotMatch(log, word, `the server's log holds ${word}`);
+  }
 }));

@@ -4,10 +4,14 @@
 // alone and with a screen reader (WCAG 2.2 AA):
 //
 // - the transcript of the selected call is the one element with
-//   role="log"; lines are only ever appended to it (appendChild), never
-//   rewritten; a call chosen after another gets a log of its own;
+//   role="log"; while the call is live, lines are only ever appended to
+//   it (appendChild), never rewritten; a call chosen after another gets
+//   a log of its own;
 // - the agent's uncommitted words and the caller's unfinished typing are
 //   shown outside the log;
+// - nothing of a conversation outlives its call on the page: when the
+//   call shown ends, its log is taken out whole (and emptied), its held
+//   captions, pending words and unsent fields go, and the status says so;
 // - focus is moved by hand wherever an action removes the focused
 //   element (a held caption sent, a call gone), never left on <body>;
 // - one polite status region announces what matters, sparingly.
@@ -75,6 +79,9 @@ const app = {
   lastField: els.callerInput,
   scrollPaused: false,
   placeholderLog: el('log-0'),
+  clockLearnt: false,
+  endedCall: null, // id of the call shown when it ended (its text is gone)
+  clockOffset: 0, // server clock minus this browser's, when they differ
 };
 
 const keyOf = (id) => String(id);
@@ -94,10 +101,56 @@ function plural(n, word) {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
+// Now by the server's clock (the calls' times are the server's).
+function serverNow() {
+  return Date.now() + app.clockOffset;
+}
+
 function since(ms) {
   if (typeof ms !== 'number') return '';
-  const minutes = Math.max(0, Math.floor((Date.now() - ms) / 60000));
+  const minutes = Math.max(0, Math.floor((serverNow() - ms) / 60000));
   return minutes === 0 ? 'less than a minute' : plural(minutes, 'minute');
+}
+
+// Whole seconds since `ms`, by the server's clock.
+function secondsSince(ms) {
+  if (typeof ms !== 'number') return 0;
+  return Math.max(0, Math.floor((serverNow() - ms) / 1000));
+}
+
+// A duration as a clock to look at ("0:42", "12:05", "1:02:03") ...
+function clockDuration(secs) {
+  const h = Math.floor(secs / 3600);
+  const m = Math.floor((secs % 3600) / 60);
+  const s = String(secs % 60).padStart(2, '0');
+  return h ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
+}
+
+// ... and in words to hear ("42 seconds", "1 minute 5 seconds").
+function spokenDuration(secs) {
+  const h = Math.floor(secs / 3600);
+  const m = Math.floor((secs % 3600) / 60);
+  const s = secs % 60;
+  const parts = [];
+  if (h) parts.push(plural(h, 'hour'));
+  if (m) parts.push(plural(m, 'minute'));
+  if (s || !parts.length) parts.push(plural(s, 'second'));
+  return parts.join(' ');
+}
+
+// The calls' times are the server's: learn how far this browser's clock
+// is from it (the Date header, to the second), so that waiting times are
+// right from the first second even on a machine whose clock is off.
+async function learnClockOffset() {
+  try {
+    const sent = Date.now();
+    const r = await fetch('/api/me', { cache: 'no-store', credentials: 'same-origin' });
+    const date = Date.parse(r.headers.get('Date') || '');
+    if (Number.isNaN(date)) return;
+    const offset = date + 500 - (sent + Date.now()) / 2;
+    // Within the header's one-second grain the clocks agree.
+    app.clockOffset = Math.abs(offset) > 2000 ? Math.round(offset) : 0;
+  } catch { /* keep the browser's clock */ }
 }
 
 function clock(ms) {
@@ -253,6 +306,10 @@ function onHello(m) {
   els.queue.hidden = !isSupervisor();
   els.assignForm.hidden = !isSupervisor();
   els.usersLink.hidden = m.role !== 'admin';
+  if (!app.clockLearnt) {
+    app.clockLearnt = true;
+    learnClockOffset().then(renderQueue);
+  }
 }
 
 function describe(c) {
@@ -362,7 +419,16 @@ function renderQueue() {
     if (!item) {
       const li = document.createElement('li');
       li.className = 'queue-item';
+      // "Call 3, waiting 0:42" to look at, "Call 3, waiting 42 seconds"
+      // to hear; not a live region: it changes every second, and the
+      // status announces a new waiting call once.
       const text = document.createElement('p');
+      const clockText = document.createElement('span');
+      clockText.className = 'wait-clock';
+      clockText.setAttribute('aria-hidden', 'true');
+      const spoken = document.createElement('span');
+      spoken.className = 'visually-hidden';
+      text.append(`Call ${c.id}, waiting `, clockText, spoken);
       const actions = document.createElement('div');
       actions.className = 'actions';
       const open = document.createElement('button');
@@ -379,16 +445,26 @@ function renderQueue() {
       actions.append(open, take);
       li.append(text, actions);
       els.queueList.append(li);
-      item = { li, text };
+      item = { li, text, clockText, spoken, since: null };
       app.queue.set(key, item);
       if (!app.queueSeen.has(key)) fresh.push(c.id);
     }
     app.queueSeen.add(key);
-    item.text.textContent = `Call ${c.id}, waiting ${since(c.operator_requested_ms)}`;
+    item.since = c.operator_requested_ms;
+    renderWait(item);
   }
   els.queueEmpty.hidden = waiting.length > 0;
   if (fresh.length === 1) announce(`Call ${fresh[0]} is waiting for an operator.`);
   else if (fresh.length > 1) announce(`${fresh.length} calls are waiting for an operator.`);
+}
+
+// Writes how long a queued call has waited, touching only what changed.
+function renderWait(item) {
+  const secs = secondsSince(item.since);
+  const shown = clockDuration(secs);
+  if (item.clockText.textContent !== shown) item.clockText.textContent = shown;
+  const heard = spokenDuration(secs);
+  if (item.spoken.textContent !== heard) item.spoken.textContent = heard;
 }
 
 // ---------------------------------------------------------------- open calls
@@ -468,6 +544,7 @@ function selectedCall() {
 function selectCall(key) {
   const prev = selectedCall();
   if (prev && prev.key !== key) dropCall(prev.key);
+  app.endedCall = null;
   const oc = openCall(key);
   app.selected = key;
   markSelected();
@@ -481,34 +558,33 @@ function renderSelected() {
     if (!app.placeholderLog) app.placeholderLog = newLog();
     showLog(app.placeholderLog);
     for (const list of els.heldLists.children) list.hidden = true;
-    els.callHeading.textContent = 'No call open';
-    document.title = TITLE;
-    els.callSummary.textContent = 'Choose a call from the list of calls.';
+    setMenu(false);
+    if (app.endedCall !== null) {
+      els.callHeading.textContent = `Call ${app.endedCall} ended`;
+      document.title = `${els.callHeading.textContent} - ${TITLE}`;
+      els.callSummary.textContent = 'The call has ended. Its text has been cleared. Choose a call from the list of calls.';
+    } else {
+      els.callHeading.textContent = 'No call open';
+      document.title = TITLE;
+      els.callSummary.textContent = 'Choose a call from the list of calls.';
+    }
     for (const e of [els.callTurn, els.controls, els.pending, els.held, els.compose]) e.hidden = true;
     return;
   }
   showLog(oc.log);
   for (const list of els.heldLists.children) list.hidden = list !== oc.heldList;
-  els.callHeading.textContent = oc.ended ? `Call ${oc.id} (ended)` : `Call ${oc.id}`;
+  els.callHeading.textContent = `Call ${oc.id}`;
   document.title = `${els.callHeading.textContent} - ${TITLE}`;
   renderSummary(oc);
-  els.controls.hidden = false;
-  for (const e of [els.takeOver, els.review.parentElement, els.leave]) e.hidden = oc.ended;
-  els.assignForm.hidden = oc.ended || !isSupervisor();
-  els.pending.hidden = oc.ended;
-  els.held.hidden = oc.ended;
-  els.compose.hidden = oc.ended;
-  els.callTurn.hidden = oc.ended;
+  for (const e of [els.controls, els.takeOver, els.review.parentElement, els.leave, els.pending, els.held,
+    els.compose, els.callTurn]) e.hidden = false;
+  els.assignForm.hidden = !isSupervisor();
   renderState(oc);
   renderPending();
   renderHeldEmpty(oc);
 }
 
 function renderSummary(oc) {
-  if (oc.ended) {
-    els.callSummary.textContent = 'This call has ended. Its transcript stays on this page until you close it.';
-    return;
-  }
   const meta = app.calls.get(oc.key);
   els.callSummary.textContent = meta ? `${describe(meta)}.` : '';
 }
@@ -635,22 +711,21 @@ function applyState(oc, s) {
   }
 }
 
+// The call is over: nothing of it is kept (the server has dropped its
+// text too). The call's view goes whole, the status says so, and focus,
+// if it was in the view, goes to the call's heading.
 function onEnded(key) {
   const oc = app.open.get(key);
   if (!oc) return;
   oc.ended = true;
-  oc.tentative = '';
-  oc.typing = '';
-  for (const id of [...oc.held.keys()]) dropHeldItem(oc, id);
-  announce(`Call ${oc.id} ended.`);
-  if (app.selected === key) {
-    rescueFocus(els.controls.parentElement, els.callHeading);
-    renderSelected();
-  }
+  const shown = app.selected === key;
+  dropCall(key, { ended: true });
+  if (shown) announce(`Call ${oc.id} has ended. Its text has been cleared.`);
 }
 
-// Forgets a call on this page: its log and held captions go.
-function dropCall(key) {
+// Forgets a call on this page: its log, held captions, pending words and
+// what was typed for it and not sent all go.
+function dropCall(key, { ended = false } = {}) {
   const oc = app.open.get(key);
   if (!oc) return;
   app.open.delete(key);
@@ -658,11 +733,23 @@ function dropCall(key) {
     // What had focus in the call's panel is about to be hidden.
     rescueFocus(els.callHeading.parentElement, els.callHeading);
     app.selected = null;
+    app.endedCall = ended ? oc.id : null;
+    for (const input of [els.callerInput, els.agentInput]) input.value = '';
+    setPendingText(els.tentative, '');
+    setPendingText(els.typing, '');
     markSelected();
     renderSelected();
   }
+  // Out of the page first (a screen reader hears no removal from a live
+  // log), then emptied, so that nothing holds the text on.
   oc.log.remove();
+  oc.log.replaceChildren();
   oc.heldList.remove();
+  oc.heldList.replaceChildren();
+  oc.held.clear();
+  oc.typedLine = null;
+  oc.tentative = '';
+  oc.typing = '';
 }
 
 function closeSelected() {
@@ -904,10 +991,11 @@ function insertTag(tag) {
   }
   const input = app.lastField;
   const v = input.value;
-  const start = input.selectionStart ?? v.length;
-  const end = input.selectionEnd ?? start;
-  const before = v.slice(0, start);
-  const after = v.slice(end);
+  // At the end of any selection: a tag never replaces what the operator
+  // typed (tabbing into a field selects all of it).
+  const at = input.selectionEnd ?? v.length;
+  const before = v.slice(0, at);
+  const after = v.slice(at);
   const lead = before && !/\s$/.test(before) ? ' ' : '';
   const trail = after.startsWith(' ') ? '' : ' ';
   input.value = before + lead + tag + trail + after;
@@ -1040,6 +1128,11 @@ document.addEventListener('keydown', (e) => {
 });
 
 // ---------------------------------------------------------------- start
+
+// The operator queue's waiting times, every second.
+setInterval(() => {
+  for (const item of app.queue.values()) renderWait(item);
+}, 1000);
 
 setInterval(() => {
   for (const [key, item] of app.nav) {
