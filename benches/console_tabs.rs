@@ -18,8 +18,14 @@
 //! supervisor each: one name signing in twenty times would be slowed by
 //! the sign-in limits, as it should be.
 //!
-//! Prints one line per measure: `console_tabs <measure> count=… mean_ms=…
-//! p95_ms=… max_ms=…`, and `console_tabs calls_followed=…`.
+//! Prints `console_tabs signed_in=TABS` once every tab has signed in and
+//! opened its live channel (benches/serve_calls.sh places its calls after
+//! that line, as operators are signed in before calls come), then at the
+//! end one line per measure: `console_tabs <measure> count=… mean_ms=…
+//! p95_ms=… max_ms=…`, `console_tabs calls_followed=…` and `console_tabs
+//! cpu_s=…`, this process's own CPU time (user + system, from
+//! /proc/self/stat in USER_HZ, 100 a second on Linux): what the tabs cost
+//! the machine they run on, which is the server's in this bench.
 
 use std::net::SocketAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -70,22 +76,40 @@ struct Measures {
     followed: bool,
 }
 
-/// One tab: follows the `index`-th call to appear until it ends.
-async fn tab(addr: SocketAddr, cookie: String, index: usize, until: f64) -> Measures {
-    let mut m = Measures::default();
-    let Ok(mut req) = format!("ws://{addr}/live").into_client_request() else {
-        return m;
-    };
+/// This process's CPU seconds (user + system) so far, from
+/// /proc/self/stat (fields 14 and 15, in USER_HZ: 100 a second).
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The fields after the command name, which is in parentheses.
+    let rest = stat.get(stat.rfind(')')? + 2..)?;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
+}
+
+type Live =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens the live channel of a signed-in session.
+async fn open_live(addr: SocketAddr, cookie: &str, index: usize) -> Option<Live> {
+    let mut req = format!("ws://{addr}/live").into_client_request().ok()?;
     if let (Ok(c), Ok(o)) = (cookie.parse(), format!("http://{addr}").parse()) {
         req.headers_mut().insert("cookie", c);
         req.headers_mut().insert("origin", o);
     }
     // As a browser does: no Nagle delay on its small frames.
-    let Ok((mut ws, _)) = tokio_tungstenite::connect_async_with_config(req, None, true).await
-    else {
-        eprintln!("console_tabs: tab {index} could not open the live channel");
-        return m;
-    };
+    match tokio_tungstenite::connect_async_with_config(req, None, true).await {
+        Ok((ws, _)) => Some(ws),
+        Err(e) => {
+            eprintln!("console_tabs: tab {index} could not open the live channel: {e}");
+            None
+        }
+    }
+}
+
+/// One tab: follows the `index`-th call to appear until it ends.
+async fn tab(mut ws: Live, index: usize, until: f64) -> Measures {
+    let mut m = Measures::default();
     let mut seen: Vec<u64> = Vec::new();
     let mut following: Option<u64> = None;
     let mut sent_at: std::collections::HashMap<u64, f64> = Default::default();
@@ -202,8 +226,12 @@ fn main() {
                     std::process::exit(1);
                 }
             };
-            tasks.push(tokio::spawn(tab(addr, cookie, i, until)));
+            let Some(ws) = open_live(addr, &cookie, i).await else {
+                continue;
+            };
+            tasks.push(tokio::spawn(tab(ws, i, until)));
         }
+        println!("console_tabs signed_in={}", tasks.len());
         let mut all = Measures::default();
         let mut followed = 0;
         for t in tasks {
@@ -216,5 +244,9 @@ fn main() {
         report("held", &mut all.held);
         report("send", &mut all.send);
         println!("console_tabs calls_followed={followed}");
+        match cpu_seconds() {
+            Some(s) => println!("console_tabs cpu_s={s:.2}"),
+            None => println!("console_tabs cpu_s=-"),
+        }
     });
 }

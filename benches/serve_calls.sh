@@ -44,15 +44,49 @@
 #   CALLS="1 2" STAGGER=0 benches/serve_calls.sh  (a quick look)
 #   RELAYGATE=/path/to/relaygate MODEL=/path/to/ggml-base.bin benches/serve_calls.sh
 #
-# TABS=N (default 0: none) adds two runs of N calls, one every
-# TABS_MS ms (default 2500, so that all N are live together), on a
-# server with the operator console: the first with no console open,
-# the second with N console tabs (benches/console_tabs.rs), each
+# TABS=N (default 0: none) adds REPEAT (default 3) pairs of runs of N
+# calls on a server with the operator console: one with no console
+# open (A), one with N console tabs (B, benches/console_tabs.rs), each
 # following one call with caption review on and sending every held
-# caption back at once, corrected. It prints how long a committed
-# caption took to appear in a tab and a "Send" to come back as sent,
-# and the calls' figures of the second run against the first's.
+# caption back at once, corrected, as an operator pressing Send. The
+# pairs alternate, A B, B A, A B, ..., so that a drift of the machine
+# over the runs falls on both sides alike.
 #   TABS=20 CALLS=1 STAGGER=0 benches/serve_calls.sh   (the console figures)
+#
+# The question is issue 13's goal: do 20 tabs on 20 live calls slow the
+# calls (phrase-to-speech and caption delays within 10 % of the same
+# calls without the console)? That needs all N calls live while the
+# tabs follow them, and calls whose delays are the calls' own, not a
+# queue's: with every agent speaking within a minute, 20 agents saturate
+# whisper on 2 cores (caption p95 of 18 to 19 s with no tab at all), and
+# the console's cost drowns in the queue's swings. So in these runs:
+# - the calls are placed one every TABS_PLACE_MS (default 2500) ms, all
+#   20 up within 50 s, and each stays up until the last agent has spoken
+#   (the callers' holds come from an injection file,
+#   tests/data/sipp/tty_caller_held.xml): all N calls are live together
+#   for most of the run, and all hang up together at the end;
+# - the agents speak one after another, agent i's speech starting
+#   i * TABS_MS (default 10000) ms after the first's: each agent sends
+#   silence for a lead from an injection file, then the same recording
+#   as the other runs (13 s of silence, five sentences over 25 s;
+#   tests/data/sipp/agent_speaks_later.xml). At 10 s apart two or three
+#   agents speak at any moment, fewer than the 6-call staggered run,
+#   whose captions keep up: the decoders are not saturated without the
+#   console, and caption p95 should stay at a few seconds.
+# A run of 20 calls takes (N - 1) * TABS_MS + about 60 s: 4.2 minutes at
+# the defaults, 25 minutes for the 3 pairs.
+#
+# Each run reports its calls' caption p95 (mean over the calls and the
+# worst call), phrase to speech (mean and worst call), and the server's
+# CPU seconds (utime + stime of /proc/PID/stat at the end of the run,
+# and the part from the first call on: sign-ins come before), the tabs'
+# own CPU seconds, then medians over the runs of each kind with the
+# range, the ratio of medians, the pairs' ratios and the spread of the
+# no-tab runs (max - min over the median): the 10 % comparison means
+# something only where that spread is well under 10 %. The tabs, at
+# nice 19 as browsers on other machines would be, measure how long a
+# committed caption took to appear in a tab and a "Send" to come back
+# as sent.
 #
 # DECODERS sets `limits.caption_decoders` (default: the server's, one
 # per core).
@@ -77,9 +111,15 @@ counts=${CALLS:-1 2 4 6}
 stagger=${STAGGER:-6}
 stagger_ms=${STAGGER_MS:-4750}
 tabs=${TABS:-0}
-tabs_ms=${TABS_MS:-2500}
+tabs_ms=${TABS_MS:-10000}
+place_ms=${TABS_PLACE_MS:-2500}
+repeat=${REPEAT:-3}
 console_port=28080
 [ -f "$model" ] || { echo "no whisper model at $model (scripts/setup)" >&2; exit 1; }
+if [ "$tabs" -gt 0 ] && { [ "$place_ms" -gt "$tabs_ms" ] || [ "$repeat" -lt 1 ]; }; then
+    echo "TABS_PLACE_MS must be at most TABS_MS, and REPEAT at least 1" >&2
+    exit 1
+fi
 for t in sipp minimodem sox curl; do
     command -v "$t" >/dev/null || { echo "$t is needed" >&2; exit 1; }
 done
@@ -148,8 +188,41 @@ EOF
 
 config=$work/relaygate.toml
 tabs_now=0
+# The SIPp side of a run (run() reads these): the folder SIPp runs in,
+# its scenarios, extra arguments (injection files), its global timeout
+# and how long the tabs stay.
+media=$work caller_sf=caller.xml agent_sf=agent.xml
+caller_args=() agent_args=()
+sipp_timeout=200 tabs_seconds=240
 if [ "$tabs" -gt 0 ]; then
-    cargo bench --quiet --bench console_tabs --no-run 2>/dev/null
+    # The tabs' binary itself, not `cargo bench`: cargo's own start
+    # would fall inside the run.
+    tabs_bin=$(cargo bench --bench console_tabs --no-run --message-format=json 2>/dev/null |
+        python3 -c 'import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("target", {}).get("name") == "console_tabs" and m.get("executable"):
+        print(m["executable"])')
+    [ -x "$tabs_bin" ] || { echo "could not build benches/console_tabs.rs" >&2; exit 1; }
+    # The console runs' media (see the header): calls placed every
+    # place_ms, agent i's speech i * tabs_ms after the first's, every
+    # call hung up at about end_ms after the first.
+    held=$work/held
+    mkdir "$held"
+    end_ms=$(((tabs - 1) * tabs_ms + 50000))
+    pad_s=$((end_ms / 1000 + 15))
+    sox -q -D "$work/tones.wav" -r 8000 -c 1 -e u-law -b 8 "$held/tones.wav" pad 0 "$pad_s"
+    sox -q -D "$work/agent.wav" -r 8000 -c 1 -e u-law -b 8 "$held/agent.wav" pad 0 "$pad_s"
+    sox -q -D -n -r 8000 -c 1 -t ul "$held/quiet.ul" trim 0 1
+    cp tests/data/sipp/tty_caller_held.xml tests/data/sipp/agent_speaks_later.xml "$held/"
+    {
+        echo SEQUENTIAL
+        for i in $(seq 0 $((tabs - 1))); do echo $((end_ms - i * place_ms)); done
+    } > "$held/holds.csv"
+    {
+        echo SEQUENTIAL
+        for i in $(seq 0 $((tabs - 1))); do echo $((i * (tabs_ms - place_ms))); done
+    } > "$held/leads.csv"
     for i in $(seq "$tabs"); do
         printf 'bench password\n' | "$rg" users add "bench$i" --role supervisor \
             --file "$work/users.toml" >/dev/null 2>&1
@@ -159,10 +232,17 @@ if [ "$tabs" -gt 0 ]; then
 fi
 
 rss() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null || true; }
+clk_tck=$(getconf CLK_TCK)
+# cpu PID: the process's CPU seconds so far (utime + stime, fields 14
+# and 15 of /proc/PID/stat; the command name before them is in
+# parentheses).
+cpu() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null |
+    awk -v hz="$clk_tck" '{ printf "%.2f", ($12 + $13) / hz }'; }
 
 # run NAME N RATE RATE_PERIOD_MS: one server, N calls; leaves
-# $work/NAME.ended (the call ended lines) and $work/NAME.mem (idle kB,
-# peak kB).
+# $work/NAME.ended (the call ended lines), $work/NAME.mem (idle kB,
+# peak kB) and $work/NAME.cpu (the server's CPU seconds: whole run,
+# from the first call on).
 run() {
     local name=$1 n=$2 rate=$3 period=$4 log=$work/$1.log pid agents sampler
     RELAYGATE_LOG=${SERVE_LOG:-info,rsipstack=warn,relaygate::stt::decoder_thread=debug,relaygate::call_runner=debug} "$rg" serve --config "$config" \
@@ -171,25 +251,34 @@ run() {
     for _ in $(seq 300); do grep -q 'relaygate serving' "$log" && break; sleep 0.1; done
     grep -q 'relaygate serving' "$log" || { cat "$log" >&2; echo "serve did not start" >&2; exit 1; }
     sleep 2
-    local idle tabs_pid=
+    local idle tabs_pid= cpu_calls
     idle=$(rss "$pid")
     if [ "$tabs_now" -gt 0 ]; then
         # At the lowest priority: the tabs stand for browsers on the
         # operators' own machines, and must not take the server's CPU
         # (its caption decodes run at a lowered priority themselves).
-        nice -n 19 cargo bench --quiet --bench console_tabs -- "127.0.0.1:$console_port" bench \
-            "bench password" "$tabs_now" 240 > "$work/$name.tabs" 2> "$work/$name.tabs.err" &
+        nice -n 19 "$tabs_bin" "127.0.0.1:$console_port" bench \
+            "bench password" "$tabs_now" "$tabs_seconds" > "$work/$name.tabs" 2> "$work/$name.tabs.err" &
         tabs_pid=$!
+        # Operators are signed in before the calls come.
+        for _ in $(seq 600); do
+            grep -q 'signed_in=' "$work/$name.tabs" 2>/dev/null && break
+            kill -0 "$tabs_pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        grep -q 'signed_in=' "$work/$name.tabs" 2>/dev/null ||
+            echo "$name: the tabs did not sign in" >&2
     fi
-    (cd "$work" && exec sipp -sf agent.xml -p "$agent_port" -mp 44000 -m "$n" \
-        -i 127.0.0.1 -mi 127.0.0.1 -nostdin -timeout 200 >/dev/null 2>&1) &
+    (cd "$media" && exec sipp -sf "$agent_sf" "${agent_args[@]}" -p "$agent_port" -mp 44000 -m "$n" \
+        -i 127.0.0.1 -mi 127.0.0.1 -nostdin -timeout "$sipp_timeout" >/dev/null 2>&1) &
     agents=$!
     sleep 0.5
     (while kill -0 "$pid" 2>/dev/null; do rss "$pid"; sleep 0.5; done) > "$work/$name.rss" &
     sampler=$!
-    (cd "$work" && sipp "127.0.0.1:$sip_port" -sf caller.xml -p "$caller_port" -mp 40000 \
+    cpu_calls=$(cpu "$pid")
+    (cd "$media" && sipp "127.0.0.1:$sip_port" -sf "$caller_sf" "${caller_args[@]}" -p "$caller_port" -mp 40000 \
         -m "$n" -l "$n" -r "$rate" -rp "$period" -i 127.0.0.1 -mi 127.0.0.1 -nostdin \
-        -timeout 200 >/dev/null 2>&1) || echo "$name: sipp callers exited with $?" >&2
+        -timeout "$sipp_timeout" >/dev/null 2>&1) || echo "$name: sipp callers exited with $?" >&2
     kill "$sampler" 2>/dev/null || true
     wait "$sampler" 2>/dev/null || true
     for _ in $(seq 600); do
@@ -198,6 +287,9 @@ run() {
     done
     curl -s "http://127.0.0.1:$metrics_port/metrics" > "$work/$name.metrics" || true
     [ -n "$tabs_pid" ] && { wait "$tabs_pid" || echo "$name: console tabs exited with $?" >&2; }
+    local cpu_end
+    cpu_end=$(cpu "$pid")
+    awk -v a="$cpu_end" -v b="$cpu_calls" 'BEGIN { printf "%.2f %.2f\n", a, a - b }' > "$work/$name.cpu"
     kill -INT "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
     kill "$agents" 2>/dev/null || true
@@ -241,21 +333,34 @@ fi
 console_runs=()
 if [ "$tabs" -gt 0 ]; then
     config=$work/console.toml
-    echo "running $tabs calls, one every $tabs_ms ms, console on, no tab open" >&2
-    run "c$tabs" "$tabs" 1 "$tabs_ms"
-    echo "running $tabs calls, one every $tabs_ms ms, $tabs console tabs following them" >&2
-    tabs_now=$tabs
-    run "t$tabs" "$tabs" 1 "$tabs_ms"
-    tabs_now=0
-    console_runs=("c$tabs" "t$tabs")
+    media=$held caller_sf=tty_caller_held.xml agent_sf=agent_speaks_later.xml
+    caller_args=(-inf holds.csv) agent_args=(-inf leads.csv)
+    sipp_timeout=$((end_ms / 1000 + 120)) tabs_seconds=$((end_ms / 1000 + 90))
+    echo "console runs: $repeat pairs of $tabs calls, placed one every $place_ms ms, agents speaking one every $tabs_ms ms, all hung up about $((end_ms / 1000)) s after the first call (about $((2 * repeat * (end_ms / 1000 + 12) / 60)) minutes)" >&2
+    for k in $(seq "$repeat"); do
+        # A B, B A, A B, ...
+        if [ $((k % 2)) -eq 1 ]; then order="c t"; else order="t c"; fi
+        for kind in $order; do
+            if [ "$kind" = t ]; then
+                echo "pair $k: $tabs calls, $tabs console tabs following them" >&2
+                tabs_now=$tabs
+            else
+                echo "pair $k: $tabs calls, console on, no tab open" >&2
+            fi
+            run "$kind${tabs}r$k" "$tabs" 1 "$place_ms"
+            tabs_now=0
+            console_runs+=("$kind${tabs}r$k")
+        done
+    done
 fi
 
-calls_of() { case $1 in n*) echo "${1#n}" ;; [sct]*) echo "${1#?}" ;; esac; }
-label() { case $1 in
+secs() { awk -v m="$1" 'BEGIN { print m / 1000 }'; }
+calls_of() { case $1 in n*) echo "${1#n}" ;; s*) echo "${1#s}" ;; [ct]*) local x=${1#?}; echo "${x%r*}" ;; esac; }
+label() { local x=${1#?}; case $1 in
     n*) echo "${1#n} at once" ;;
-    s*) echo "${1#s}, one every $(awk -v m="$stagger_ms" 'BEGIN { print m / 1000 }') s" ;;
-    c*) echo "${1#c}, one every $(awk -v m="$tabs_ms" 'BEGIN { print m / 1000 }') s, console, no tab" ;;
-    t*) echo "${1#t}, one every $(awk -v m="$tabs_ms" 'BEGIN { print m / 1000 }') s, ${1#t} console tabs" ;;
+    s*) echo "${1#s}, one every $(secs "$stagger_ms") s" ;;
+    c*) echo "${x%r*}, agents every $(secs "$tabs_ms") s, console, no tab (pair ${x#*r})" ;;
+    t*) echo "${x%r*}, agents every $(secs "$tabs_ms") s, ${x%r*} console tabs (pair ${x#*r})" ;;
     esac; }
 mb() { awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }'; }
 
@@ -346,30 +451,84 @@ print(f"staggered run: {len(busy)} of {len(phrase)} lines closed with a caption 
 PY
 fi
 if [ "$tabs" -gt 0 ]; then
-    c=$work/c$tabs.ended t=$work/t$tabs.ended
     echo
-    echo "Console: $tabs calls with and without $tabs tabs following them (caption review on, every held caption sent back at once, corrected):"
+    echo "Console: $tabs calls placed one every $(secs "$place_ms") s, their agents speaking one every $(secs "$tabs_ms") s, all up until the last agent has spoken; without and with $tabs tabs following them (caption review on, every held caption sent back at once, corrected), $repeat pairs, alternating:"
     echo
-    echo "| run | relayed | caption p95, mean over calls | caption p95, worst call | phrase to speech, mean | phrase to speech, worst call | commit to TTY, mean | chars lost |"
-    echo "|---|---|---|---|---|---|---|---|"
+    echo "| run | relayed | caption p95, mean over calls | caption p95, worst call | phrase to speech, mean | phrase to speech, worst call | commit to TTY, mean | chars lost | server CPU, whole run | server CPU, from the first call | tabs' CPU |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|"
+    : > "$work/console.tsv"
     for r in "${console_runs[@]}"; do
         f=$work/$r.ended
         read -r _ p95mean p95max < <(stats "$f" caption_delay_p95_ms)
         read -r _ pm pmax < <(stats "$f" phrase_to_speech_mean_ms)
         read -r _ tm _ < <(stats "$f" commit_to_tty_mean_ms)
-        echo "| $(label "$r") | $(relayed "$f") of $tabs | $p95mean ms | $p95max ms | $pm ms | $pmax ms | $tm ms | $(total "$f" chars_lost) |"
+        read -r cpu_all cpu_run < "$work/$r.cpu"
+        tcpu=-
+        [ -f "$work/$r.tabs" ] && tcpu="$(sed -n 's/^console_tabs cpu_s=//p' "$work/$r.tabs") s"
+        echo "| $(label "$r") | $(relayed "$f") of $tabs | $p95mean ms | $p95max ms | $pm ms | $pmax ms | $tm ms | $(total "$f" chars_lost) | $cpu_all s | $cpu_run s | $tcpu |"
+        x=${r#?}
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${r:0:1}" "${x#*r}" "$p95mean" "$p95max" "$pm" "$pmax" "$cpu_all" "$cpu_run" >> "$work/console.tsv"
     done
-    read -r _ cp _ < <(stats "$c" caption_delay_p95_ms)
-    read -r _ tp _ < <(stats "$t" caption_delay_p95_ms)
-    read -r _ cs _ < <(stats "$c" phrase_to_speech_mean_ms)
-    read -r _ ts _ < <(stats "$t" phrase_to_speech_mean_ms)
     echo
-    echo "with tabs x without: caption p95 $(ratio "$tp" "$cp"), phrase to speech $(ratio "$ts" "$cs") (goal: within 1.10)"
+    python3 - "$work/console.tsv" "$tabs" <<'PY'
+import statistics, sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+tabs = sys.argv[2]
+names = ["caption p95, mean over calls", "caption p95, worst call",
+         "phrase to speech, mean over calls", "phrase to speech, worst call",
+         "server CPU, whole run", "server CPU, from the first call"]
+units = ["ms", "ms", "ms", "ms", "s", "s"]
+def num(v):
+    try:
+        return float(v)
+    except ValueError:
+        return None
+runs = {"c": {}, "t": {}}
+for kind, pair, *vals in rows:
+    runs[kind][pair] = [num(v) for v in vals]
+def column(kind, i):
+    return [v[i] for v in runs[kind].values() if v[i] is not None]
+def fmt(x, unit):
+    return "-" if x is None else (f"{x:.0f} {unit}" if unit == "ms" else f"{x:.1f} {unit}")
+def ratio(a, b):
+    return None if a is None or not b else a / b
+def r2(x):
+    return "-" if x is None else f"{x:.2f}"
+n = max(len(runs["c"]), len(runs["t"]))
+print(f"Over the {n} runs of each kind (median, and the range over the runs; with / without: ratio of the medians, ratio of the means, and the range of the {n} pairs' own ratios; spread: (max - min) / median of the no-tab runs):")
+print()
+print(f"| measure | no tab | {tabs} tabs | with / without, medians | with / without, means | pairs' ratios | spread without tabs |")
+print("|---|---|---|---|---|---|---|")
+summary = {}
+for i, (name, unit) in enumerate(zip(names, units)):
+    c, t = column("c", i), column("t", i)
+    mc = statistics.median(c) if c else None
+    mt = statistics.median(t) if t else None
+    rm = ratio(mt, mc)
+    rmean = ratio(statistics.mean(t) if t else None, statistics.mean(c) if c else None)
+    pairs = [ratio(runs["t"][p][i], runs["c"][p][i]) for p in runs["c"] if p in runs["t"]]
+    pairs = [x for x in pairs if x is not None]
+    spread = (max(c) - min(c)) / mc if len(c) > 1 and mc else None
+    summary[i] = rm
+    def cell(v, m):
+        return "-" if m is None else f"{fmt(m, unit)} ({fmt(min(v), unit)} to {fmt(max(v), unit)})"
+    pr = f"{min(pairs):.2f} to {max(pairs):.2f}" if pairs else "-"
+    sp = "-" if spread is None else f"{100 * spread:.0f} %"
+    print(f"| {name} | {cell(c, mc)} | {cell(t, mt)} | {r2(rm)} | {r2(rmean)} | {pr} | {sp} |")
+print()
+print(f"with tabs x without: caption p95 {r2(summary[0])}, phrase to speech {r2(summary[2])} (goal: within 1.10; medians over the runs)")
+print(f"with tabs x without, worst call: caption p95 {r2(summary[1])}, phrase to speech {r2(summary[3])}; server CPU {r2(summary[4])} (from the first call: {r2(summary[5])})")
+PY
     echo
-    echo "In the tabs (commit to arrival; Send to the caption coming back as sent):"
+    echo "In the tabs (commit to arrival; Send to the caption coming back as sent), per run:"
+    for r in "${console_runs[@]}"; do
+        [ -f "$work/$r.tabs" ] || continue
+        echo
+        echo "  $(label "$r"):"
+        sed 's/^console_tabs /    /' "$work/$r.tabs"
+        [ -s "$work/$r.tabs.err" ] && sed 's/^/    tabs: /' "$work/$r.tabs.err"
+    done
     echo
-    sed 's/^console_tabs /    /' "$work/t$tabs.tabs"
-    [ -s "$work/t$tabs.tabs.err" ] && sed 's/^/    tabs: /' "$work/t$tabs.tabs.err"
 fi
 echo "relaygate_characters_total{direction=\"lost\"}, summed over the runs' servers: $lost"
 echo "bench wall time: $(($(date +%s) - bench_start)) s (reference idle RSS of the $(label "$one") run: $(mb "$ref_idle") MB)"
