@@ -10,7 +10,7 @@ mod common;
 
 use std::path::Path;
 
-use common::cli::{TempDir, relaygate, sox};
+use common::cli::{TempDir, relaygate, sox, tts_say};
 use common::peers::{DtmfTx, dialogue, read_wav, spandsp_dtmf_rx, spandsp_dtmf_tx};
 use common::stt::{jfk_wav, telephone};
 use relaygate::media::dtmf::DtmfDetector;
@@ -139,20 +139,12 @@ fn speech_music_and_tty_tones_give_no_digit() {
         wav_samples(&telephone(&jfk_wav(), "dtmf-talk-off")),
     ));
     let spoken = dir.join("spoken.wav");
-    let out = relaygate()
-        .args(["tts", "say", "--voice", "standard", "--output"])
-        .arg(&spoken)
-        .arg(
-            "Thank you for calling. Your order number is 4 4 7 1 2. The balance is \
+    tts_say(
+        "standard",
+        "Thank you for calling. Your order number is 4 4 7 1 2. The balance is \
              two hundred and fifty dollars, due on the ninth. Please hold the line while I \
              look at your account; this may take a minute or two. Is there anything else?",
-        )
-        .output()
-        .expect("relaygate runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        &spoken,
     );
     cases.push(("relaygate's voice".into(), wav_samples(&spoken)));
     let chords = dir.join("chords.wav");

@@ -11,7 +11,8 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::cli::{espeak, relaygate, sox};
+use common::cli::{espeak, sox, tts_say};
+use common::frontdoor::contract_menu;
 use common::peers::read_wav;
 use common::stt::{model, telephone, temp_dir};
 use relaygate::frontdoor::menu::{
@@ -22,26 +23,13 @@ use relaygate::media::frame::FRAME;
 use relaygate::stt::decoder_thread::{DecoderPool, auto_threads};
 use relaygate::stt::whisper::{WhisperModel, WhisperOptions};
 
-const MENU: &str = r#"
-[[queue]]
-name = "billing"
-uri = "sip:billing@127.0.0.1:5071"
-[[queue]]
-name = "technical"
-uri = "sip:tech@127.0.0.1:5072"
-
-[menu]
-start = "main"
-[[menu.node]]
-id = "main"
-say = "For billing, press 1. For technical support, press 2. For slower speech, press 3."
-type = "BILLING 1 TECH 2 GA"
-options = { "1" = "queue:billing", "2" = "queue:technical", "3" = "slow:main" }
-"#;
-
 fn tree() -> Arc<MenuTree> {
     let path = temp_dir("frontdoor-spoken-config").join("relaygate.toml");
-    std::fs::write(&path, MENU).expect("config");
+    std::fs::write(
+        &path,
+        contract_menu("sip:billing@127.0.0.1:5071", "sip:tech@127.0.0.1:5072"),
+    )
+    .expect("config");
     let config = relaygate::config::Config::load(&path).expect("the menu is valid");
     Arc::new(MenuTree::new(config.menu.as_ref().expect("a menu")))
 }
@@ -70,17 +58,7 @@ fn spoken(text: &str, voice: &str, cents: i32, label: &str) -> Vec<i16> {
             text,
         ]);
     } else {
-        let out = relaygate()
-            .args(["tts", "say", "--voice", voice, "--output"])
-            .arg(&raw)
-            .arg(text)
-            .output()
-            .expect("relaygate runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        tts_say(voice, text, &raw);
     }
     let shifted = dir.join("shifted.wav");
     sox([

@@ -19,37 +19,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::baresip::{Baresip, Phone};
-use common::cli::relaygate;
+use common::cli::tts_say;
+use common::frontdoor::contract_menu;
 use common::peers::{DtmfTx, minimodem_rx, read_wav, spandsp_dtmf_tx, write_wav};
 use common::sip_peer::{Server, free_port, write_config};
 use common::stt::{model, temp_dir};
 use relaygate::frontdoor::case_number::CaseNumber;
 use relaygate::modem::session::SessionConfig;
 use relaygate::softphone::{PhoneCall, answer_one, tty_phone};
-
-/// The contract's menu; billing's agents are never there (nothing
-/// listens on its port), so a call routed wrong finds no agent.
-fn menu_config(billing: u16, technical: u16) -> String {
-    format!(
-        r#"
-[[queue]]
-name = "billing"
-uri = "sip:billing@127.0.0.1:{billing}"
-ring_timeout_seconds = 5
-[[queue]]
-name = "technical"
-uri = "sip:tech@127.0.0.1:{technical}"
-
-[menu]
-start = "main"
-[[menu.node]]
-id = "main"
-say = "For billing, press 1. For technical support, press 2. For slower speech, press 3."
-type = "BILLING 1 TECH 2 GA"
-options = {{ "1" = "queue:billing", "2" = "queue:technical", "3" = "slow:main" }}
-"#
-    )
-}
 
 struct Setup {
     dir: std::path::PathBuf,
@@ -68,7 +45,12 @@ fn setup(label: &str, rtp: u16) -> Setup {
         rtp,
         // The line's own queue: nobody there either.
         &format!("sip:support@127.0.0.1:{}", free_port()),
-        &menu_config(billing, technical),
+        // Billing's agents are never there (nothing listens on its
+        // port), so a call routed wrong finds no agent.
+        &contract_menu(
+            &format!("sip:billing@127.0.0.1:{billing}"),
+            &format!("sip:tech@127.0.0.1:{technical}"),
+        ),
     );
     let server = Server::start(&config, &model("tiny.en"));
     Setup {
@@ -320,17 +302,7 @@ fn a_voice_caller_keying_2_by_rfc_4733_reaches_the_technical_queue() {
 fn a_voice_caller_saying_technical_support_reaches_the_technical_queue() {
     let dir = temp_dir("frontdoor-spoken-words");
     let wav = dir.join("answer.wav");
-    let out = relaygate()
-        .args(["tts", "say", "--voice", "standard", "--output"])
-        .arg(&wav)
-        .arg("Technical support, please.")
-        .output()
-        .expect("relaygate runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    tts_say("standard", "Technical support, please.", &wav);
     let (rate, said) = read_wav(&wav);
     assert_eq!(rate, 8000);
     // Three seconds into the spoken menu the caller says what they want;

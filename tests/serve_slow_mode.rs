@@ -18,7 +18,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::baresip::{Baresip, Phone};
-use common::cli::relaygate;
+use common::cli::tts_say;
 use common::peers::{read_wav, write_wav};
 use common::sip_peer::{Server, free_port, write_config};
 use common::stt::{model, temp_dir, transcript_of, wer};
@@ -116,17 +116,7 @@ fn a_slow_mode_callers_agent_is_slower_at_the_same_pitch_and_still_understood() 
     let mut said = Vec::new();
     for (i, s) in SENTENCES.iter().enumerate() {
         let wav = dir.join(format!("sentence-{i}.wav"));
-        let out = relaygate()
-            .args(["tts", "say", "--voice", "standard", "--output"])
-            .arg(&wav)
-            .arg(s)
-            .output()
-            .expect("relaygate runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        tts_say("standard", s, &wav);
         let (rate, samples) = read_wav(&wav);
         assert_eq!(rate, 8000);
         said.extend(samples);
@@ -149,13 +139,7 @@ fn a_slow_mode_callers_agent_is_slower_at_the_same_pitch_and_still_understood() 
     // The caller says hello (so relaygate hears a voice at once), then
     // listens.
     let hello = dir.join("hello.wav");
-    let out = relaygate()
-        .args(["tts", "say", "--voice", "standard", "--output"])
-        .arg(&hello)
-        .arg("Hello?")
-        .output()
-        .expect("relaygate runs");
-    assert!(out.status.success());
+    tts_say("standard", "Hello?", &hello);
     let mut mic = vec![0i16; 4000];
     mic.extend(read_wav(&hello).1);
     mic.resize(55 * 8000, 0);

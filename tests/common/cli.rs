@@ -23,6 +23,24 @@ pub fn relaygate() -> Command {
     cmd
 }
 
+/// `text` spoken by relaygate's voice profile `voice` into the WAV file
+/// `out` (`relaygate tts say`); panics with relaygate's stderr if it
+/// fails. Test input, so unlike [`relaygate`] its status is judged here.
+pub fn tts_say(voice: &str, text: &str, out: &Path) {
+    let done = relaygate()
+        .args(["tts", "say", "--voice", voice, "--output"])
+        .arg(out)
+        .arg(text)
+        .stdin(Stdio::null())
+        .output()
+        .expect("relaygate runs");
+    assert!(
+        done.status.success(),
+        "relaygate tts say: {}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+}
+
 /// Runs `cmd` to completion with `stdin` and returns what it did, whatever
 /// its exit status.
 pub fn output(cmd: &mut Command, stdin: &[u8]) -> Output {

@@ -4,6 +4,7 @@
 
 pub mod baresip;
 pub mod cli;
+pub mod frontdoor;
 pub mod modem;
 pub mod peers;
 pub mod pty;
