@@ -132,3 +132,35 @@ fn bad_input_is_refused_and_changes_nothing() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"));
 }
+
+/// On a terminal (`script` gives the command one) the password is asked
+/// twice, and two that differ change nothing.
+#[test]
+fn on_a_terminal_the_password_is_asked_twice() {
+    let dir = TempDir::new();
+    let file = dir.join("users.toml");
+    let run = |name: &str, typed: &str| {
+        let command = format!(
+            "{} users add {name} --role supervisor --file '{}'",
+            env!("CARGO_BIN_EXE_relaygate"),
+            file.display()
+        );
+        output(
+            std::process::Command::new("script").args(["-qec", &command, "/dev/null"]),
+            typed.as_bytes(),
+        )
+    };
+    let out = run("carol", "a long enough password\na long enough password\n");
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(said.contains("Password again"), "asked twice: {said}");
+    let listed = String::from_utf8_lossy(&list(&file).stdout).into_owned();
+    assert!(listed.contains("carol\tsupervisor"), "{listed}");
+
+    let out = run("dave", "a long enough password\nanother long password\n");
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert!(said.contains("differ"), "{said}");
+    let listed = String::from_utf8_lossy(&list(&file).stdout).into_owned();
+    assert!(!listed.contains("dave"), "{listed}");
+}
