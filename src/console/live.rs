@@ -255,6 +255,11 @@ impl Channel {
         let (mut tx, mut rx) = socket.split();
         let mut check = tokio::time::interval(SESSION_CHECK);
         check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // The upgrade has just checked the session: the first check is
+        // due a period from now, not at once (an immediate first tick,
+        // left for whenever the loop got to it, could close a channel
+        // ahead of the command that found its user gone, unanswered).
+        check.reset();
         let mut changes = self.state.registry.changes();
         let hello = json!({"type": "hello", "name": self.user.name, "role": self.user.role});
         self.push(hello);
