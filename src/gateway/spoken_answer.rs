@@ -56,10 +56,9 @@ pub struct SpokenAnswers {
 impl SpokenAnswers {
     /// A stream on `pool` for one caller, whose decodes are prompted
     /// with `vocabulary` (the menu's words, [`MenuTree::vocabulary`]:
-    /// whisper tiny.en hears a lone "billing" over a phone line as
-    /// nothing, and "two" as "10", without it); `None` if the
-    /// transcriber cannot be set up (the caller can still answer by
-    /// keypad).
+    /// prompted with them, whisper tiny.en writes "slower speech" where
+    /// it otherwise writes "floor speech"); `None` if the transcriber
+    /// cannot be set up (the caller can still answer by keypad).
     ///
     /// [`MenuTree::vocabulary`]: crate::frontdoor::menu::MenuTree::vocabulary
     pub fn new(pool: &DecoderPool, vocabulary: Arc<str>) -> Option<SpokenAnswers> {
