@@ -103,13 +103,14 @@ enum Prompt {
 }
 
 impl FrontDoor {
+    /// The front door for a caller on `media`; `ears` hears spoken
+    /// answers, for a caller who may speak (none on a TTY line).
     pub(super) fn new(
         media: CallerMedia,
         voices: DoorVoices,
         ears: Option<SpokenAnswers>,
     ) -> FrontDoor {
         let (speech_tx, speech_rx) = mpsc::unbounded_channel();
-        let ears = ears.filter(|_| !matches!(media, CallerMedia::Tty(_)));
         FrontDoor {
             media: Some(media),
             voices,
@@ -472,11 +473,12 @@ pub(super) async fn route_caller(
         normal: voice.clone(),
         slow: plan.slow_voice.clone(),
     };
-    let mut door = FrontDoor::new(
-        media,
-        voices,
-        SpokenAnswers::new(&plan.captions, Arc::clone(&plan.vocabulary)),
-    );
+    // A TTY line's caller types: nothing to transcribe.
+    let ears = match kind {
+        CallerKind::Tty => None,
+        CallerKind::Voice => SpokenAnswers::new(&plan.captions, Arc::clone(&plan.vocabulary)),
+    };
+    let mut door = FrontDoor::new(media, voices, ears);
     let menu = Menu::new(
         Arc::clone(&plan.tree),
         Some(start),
