@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use common::baresip::{Baresip, Phone};
 use common::cli::tts_say;
+use common::distance::edit_distance;
 use common::frontdoor::contract_menu;
 use common::peers::{DtmfTx, minimodem_rx, read_wav, spandsp_dtmf_tx, write_wav};
 use common::sip_peer::{Server, free_port, write_config};
@@ -113,23 +114,10 @@ fn digits_of(text: &str) -> String {
 /// right). Another number, or none, still fails.
 fn holds_number(heard: &str, number: &str) -> bool {
     let (h, n): (Vec<char>, Vec<char>) = (heard.chars().collect(), number.chars().collect());
-    let distance = |a: &[char], b: &[char]| {
-        let mut row: Vec<usize> = (0..=b.len()).collect();
-        for (i, x) in a.iter().enumerate() {
-            let mut prev = row[0];
-            row[0] = i + 1;
-            for (j, y) in b.iter().enumerate() {
-                let here = row[j + 1];
-                row[j + 1] = (prev + usize::from(x != y)).min(row[j] + 1).min(here + 1);
-                prev = here;
-            }
-        }
-        row[b.len()]
-    };
     (0..h.len()).any(|start| {
         (n.len().saturating_sub(2)..=n.len() + 2)
             .filter(|len| start + len <= h.len())
-            .any(|len| distance(&h[start..start + len], &n) <= 2)
+            .any(|len| edit_distance(&h[start..start + len], &n) <= 2)
     })
 }
 

@@ -4,6 +4,7 @@
 
 pub mod baresip;
 pub mod cli;
+pub mod distance;
 pub mod frontdoor;
 pub mod modem;
 pub mod peers;

@@ -20,6 +20,8 @@ use std::time::SystemTime;
 
 use relaygate::audio::wav::{read_all, write_pcm16};
 
+use super::distance::edit_distance;
+
 /// libspandsp's modems run at the telephone rate only.
 pub const SPANDSP_RATE: u32 = 8000;
 
@@ -323,18 +325,7 @@ pub fn relaygate_encode(text: &str, extra_args: &[&str]) -> (Vec<i16>, u32) {
 pub fn char_error_rate(expected: &str, got: &str) -> f64 {
     let expected: Vec<char> = normalise(expected).chars().collect();
     let got: Vec<char> = normalise(got).chars().collect();
-    // Single-row dynamic programme: row[j] = distance(expected[..i], got[..j]).
-    let mut row: Vec<usize> = (0..=got.len()).collect();
-    for (i, e) in expected.iter().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, g) in got.iter().enumerate() {
-            let substitute = diagonal + usize::from(e != g);
-            diagonal = row[j + 1];
-            row[j + 1] = substitute.min(row[j] + 1).min(diagonal + 1);
-        }
-    }
-    row[got.len()] as f64 / expected.len().max(1) as f64
+    edit_distance(&expected, &got) as f64 / expected.len().max(1) as f64
 }
 
 fn normalise(text: &str) -> String {

@@ -24,6 +24,7 @@ use relaygate::stt::fetch::Cache;
 use relaygate::stt::streaming::{DecodeJob, StreamConfig, StreamingTranscriber};
 
 use super::cli::{relaygate, sox_convert};
+use super::distance::edit_distance;
 use super::peers::run;
 
 /// What JFK says in `jfk.wav`.
@@ -271,16 +272,7 @@ pub fn holds_most_of(heard: &str, phrase: &str) -> bool {
 pub fn wer(reference: &str, hypothesis: &str) -> f64 {
     let r = normalise(reference);
     let h = normalise(hypothesis);
-    let mut prev: Vec<usize> = (0..=h.len()).collect();
-    for (i, rw) in r.iter().enumerate() {
-        let mut cur = vec![i + 1; h.len() + 1];
-        for (j, hw) in h.iter().enumerate() {
-            let sub = prev[j] + usize::from(rw != hw);
-            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[h.len()] as f64 / r.len().max(1) as f64
+    edit_distance(&r, &h) as f64 / r.len().max(1) as f64
 }
 
 /// One commit of live captions as the caller sees it.
